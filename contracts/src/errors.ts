@@ -1,0 +1,41 @@
+/**
+ * Every error the engine reports carries one of these codes. The gateway maps them to RFC 9457
+ * problem+json (`type` is `/problems/<code>`); consumers use `retryable` to choose retry or dead-letter.
+ */
+export const ERROR_CATALOG = {
+  'unauthorized': { status: 401, title: 'Missing or invalid API key', retryable: false },
+  'invalid-json': { status: 400, title: 'The request body is not valid JSON', retryable: false },
+  'validation-failed': { status: 400, title: 'The request is not valid', retryable: false },
+  'unsupported-media-type': { status: 415, title: 'Content-Type must be application/json', retryable: false },
+  'payload-too-large': { status: 413, title: 'The request body is too large', retryable: false },
+  'message-too-large': { status: 413, title: 'The message is longer than 32 KiB', retryable: false },
+  'not-found': { status: 404, title: 'Not found', retryable: false },
+  'conversation-not-found': { status: 404, title: 'No such conversation for this tenant', retryable: false },
+  'conversation-exists': { status: 409, title: 'The conversation already exists', retryable: false },
+  'conversation-closed': { status: 409, title: 'The conversation is closed', retryable: false },
+  'concurrency-conflict': { status: 409, title: 'The conversation changed meanwhile; retry', retryable: true },
+  'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
+  'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
+  'internal': { status: 500, title: 'Internal error', retryable: true },
+} as const satisfies Record<string, { status: number; title: string; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CATALOG[code].title,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERROR_CATALOG[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CATALOG[this.code].retryable;
+  }
+}

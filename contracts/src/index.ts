@@ -1,0 +1,6 @@
+export * from './envelope';
+export * from './events';
+export * from './topics';
+export * from './parse';
+export * from './json-schema';
+export * from './errors';

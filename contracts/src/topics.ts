@@ -1,0 +1,34 @@
+/**
+ * Kafka topics. See contracts/README.md for keys, partitions and retention.
+ * A deployment may prefix every name (KAFKA_TOPIC_PREFIX) to share one cluster between environments.
+ */
+export const TOPICS = {
+  /** Every conversation event, keyed by conversationId. */
+  conversationEvents: 'conversation.events',
+  /** Messages that failed validation or handling for good, with the reason in headers. */
+  deadLetter: 'conversation.events.dlq',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+export const TOPIC_PARTITIONS: Record<TopicName, number> = {
+  'conversation.events': 6,
+  'conversation.events.dlq': 1,
+};
+
+/** Kafka header names set on every published event, so routers need not parse the value. */
+export const EVENT_HEADERS = {
+  type: 'event-type',
+  tenantId: 'tenant-id',
+  eventId: 'event-id',
+} as const;
+
+/** Headers added to a dead-lettered message. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'dlq-reason',
+  detail: 'dlq-detail',
+  sourceTopic: 'dlq-source-topic',
+  sourcePartition: 'dlq-source-partition',
+  sourceOffset: 'dlq-source-offset',
+  consumerGroup: 'dlq-consumer-group',
+} as const;

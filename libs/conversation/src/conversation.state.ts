@@ -1,0 +1,73 @@
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { AppError, type ConversationEvent } from '@contracts';
+import { conversationMachine, type ConversationContext, type ConversationStatus } from './conversation.machine';
+
+/** The live state of one conversation: the machine snapshot plus where in the stream it stands. */
+export interface ConversationState {
+  snapshot: SnapshotFrom<typeof conversationMachine>;
+  tenantId: string | null;
+  conversationId: string | null;
+  version: number;
+  startedAt: string | null;
+  lastActivityAt: string | null;
+}
+
+export function initialState(): ConversationState {
+  const [snapshot] = initialTransition(conversationMachine);
+  return { snapshot, tenantId: null, conversationId: null, version: 0, startedAt: null, lastActivityAt: null };
+}
+
+/** evolve(state, event) -> state. Pure: the same stream always folds to the same state. */
+export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
+  if (event.sequence !== state.version + 1) {
+    throw new AppError('stream-corrupted', `expected sequence ${state.version + 1}, got ${event.sequence}`, {
+      conversationId: event.conversationId,
+    });
+  }
+  const [snapshot] = transition(conversationMachine, state.snapshot, event);
+  return {
+    snapshot,
+    tenantId: event.tenantId,
+    conversationId: event.conversationId,
+    version: event.sequence,
+    startedAt: state.startedAt ?? event.occurredAt,
+    lastActivityAt: event.occurredAt,
+  };
+}
+
+export function fold(events: readonly ConversationEvent[], from: ConversationState = initialState()): ConversationState {
+  return events.reduce(evolve, from);
+}
+
+export function statusOf(state: ConversationState): ConversationStatus {
+  return state.snapshot.value as ConversationStatus;
+}
+
+export function contextOf(state: ConversationState): ConversationContext {
+  return state.snapshot.context;
+}
+
+/** What `GET /v1/conversations/{id}` returns: plain JSON, derived only from the stream. */
+export interface ConversationView extends ConversationContext {
+  conversationId: string;
+  tenantId: string;
+  status: ConversationStatus;
+  version: number;
+  startedAt: string;
+  lastActivityAt: string;
+}
+
+export function toView(state: ConversationState): ConversationView {
+  if (state.conversationId === null || state.tenantId === null || state.startedAt === null) {
+    throw new AppError('conversation-not-found');
+  }
+  return {
+    conversationId: state.conversationId,
+    tenantId: state.tenantId,
+    status: statusOf(state),
+    version: state.version,
+    startedAt: state.startedAt,
+    lastActivityAt: state.lastActivityAt ?? state.startedAt,
+    ...contextOf(state),
+  };
+}

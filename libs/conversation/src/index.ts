@@ -1,0 +1,4 @@
+export * from './conversation.machine';
+export * from './conversation.state';
+export * from './conversation.decider';
+export * from './ids';

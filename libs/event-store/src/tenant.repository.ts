@@ -1,0 +1,60 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AppError, TenantIdSchema } from '@contracts';
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export interface IssuedApiKey {
+  tenantId: string;
+  keyId: string;
+  /** Shown once; only its SHA-256 is stored. */
+  apiKey: string;
+}
+
+const KEY_PREFIX = 'cek_';
+
+export function hashApiKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex');
+}
+
+/** Tenants and their API keys. The tenant of a request always comes from its key. */
+export class TenantRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async createTenant(id: string, name: string): Promise<Tenant> {
+    const parsed = TenantIdSchema.safeParse(id);
+    if (!parsed.success) throw new AppError('validation-failed', parsed.error.issues[0]?.message ?? 'bad id');
+    await this.db.query(
+      `INSERT INTO tenants (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
+      [id, name],
+    );
+    return { id, name };
+  }
+
+  async issueApiKey(tenantId: string, label = ''): Promise<IssuedApiKey> {
+    const apiKey = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const keyId = randomUUID();
+    await this.db.query(
+      `INSERT INTO api_keys (id, tenant_id, key_hash, key_prefix, label) VALUES ($1, $2, $3, $4, $5)`,
+      [keyId, tenantId, hashApiKey(apiKey), apiKey.slice(0, 8), label],
+    );
+    return { tenantId, keyId, apiKey };
+  }
+
+  async revokeApiKey(keyId: string): Promise<void> {
+    await this.db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [keyId]);
+  }
+
+  async findTenantByApiKey(apiKey: string): Promise<Tenant | null> {
+    if (!apiKey.startsWith(KEY_PREFIX)) return null;
+    const rows: Tenant[] = await this.db.query(
+      `SELECT t.id, t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+      [hashApiKey(apiKey)],
+    );
+    return rows[0] ?? null;
+  }
+}

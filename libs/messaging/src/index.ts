@@ -1,0 +1,5 @@
+export * from './kafka.client';
+export * from './kafka.publisher';
+export * from './kafka-event.server';
+export * from './outbox.relay';
+export * from './topic-admin';

@@ -1,0 +1,148 @@
+import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import type { Logger } from 'pino';
+import { AppError, DEAD_LETTER_HEADERS, TOPICS, parseEvent, type ConversationEvent } from '@contracts';
+import { topicName } from './kafka.client';
+import type { KafkaPublisher } from './kafka.publisher';
+
+/** Where a handled event came from; handlers rarely need it, logs and dead letters do. */
+export interface EventContext {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface KafkaEventServerOptions {
+  kafka: Kafka;
+  publisher: KafkaPublisher;
+  topicPrefix: string;
+  /** Consumer group, before the prefix. One group per service: each service sees every event once. */
+  groupId: string;
+  topics?: string[];
+  /** Start from the newest offset when the group is new (the gateway's live fan-out). */
+  fromLatest?: boolean;
+  logger: Logger;
+  /** Attempts of one handler before a non-retryable failure is dead-lettered. */
+  maxAttempts?: number;
+  onHandled?: (event: ConversationEvent, outcome: 'handled' | 'ignored' | 'dead-lettered') => void;
+}
+
+/**
+ * A NestJS microservice transport over kafkajs. `@EventPattern('<event type>')` handlers receive
+ * validated envelopes. A message that fails validation, or whose handler fails with a non-retryable
+ * error, goes to the dead-letter topic with the reason; it never stops the consumer. A retryable
+ * failure (a database down, say) is retried with backoff and, if it persists, the offset is not
+ * committed, so the message comes back rather than being lost.
+ */
+export class KafkaEventServer extends Server implements CustomTransportStrategy {
+  private consumer: Consumer | null = null;
+
+  constructor(private readonly options: KafkaEventServerOptions) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    const { kafka, topicPrefix, groupId } = this.options;
+    try {
+      const consumer = kafka.consumer({
+        groupId: topicName(topicPrefix, groupId),
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        allowAutoTopicCreation: false,
+      });
+      this.consumer = consumer;
+      await consumer.connect();
+      for (const topic of this.options.topics ?? [TOPICS.conversationEvents]) {
+        await consumer.subscribe({ topic: topicName(topicPrefix, topic), fromBeginning: !this.options.fromLatest });
+      }
+      await consumer.run({ autoCommit: true, eachMessage: (payload) => this.handleMessage(payload) });
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    await consumer?.disconnect();
+  }
+
+  on(): void {
+    // kafkajs reports through its own instrumentation events; nothing to subscribe here.
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+
+  private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    const context: EventContext = { topic, partition, offset: message.offset };
+    const parsed = parseEvent(message.value);
+    if (!parsed.ok) {
+      await this.deadLetter(message, context, parsed.reason, parsed.detail);
+      return;
+    }
+    const event = parsed.event;
+    const handler = this.getHandlerByPattern(event.type);
+    if (!handler) {
+      this.options.onHandled?.(event, 'ignored');
+      return;
+    }
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lastValueFrom(this.transformToObservable(await handler(event, context)), { defaultValue: undefined });
+        this.options.onHandled?.(event, 'handled');
+        return;
+      } catch (error) {
+        const retryable = !(error instanceof AppError) || error.retryable;
+        if (!retryable) {
+          await this.deadLetter(message, context, 'handler-rejected', describe(error));
+          this.options.onHandled?.(event, 'dead-lettered');
+          return;
+        }
+        this.options.logger.warn({ err: error, eventId: event.eventId, attempt, ...context }, 'handler failed');
+        // Persistent failures are rethrown: kafkajs does not commit the offset and redelivers.
+        if (attempt >= maxAttempts) throw error;
+        await delay(Math.min(200 * 2 ** attempt, 5_000));
+      }
+    }
+  }
+
+  private async deadLetter(
+    message: EachMessagePayload['message'],
+    context: EventContext,
+    reason: string,
+    detail: string,
+  ): Promise<void> {
+    this.options.logger.error({ reason, detail, ...context }, 'dead-lettering message');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      if (value !== undefined) headers[name] = value.toString();
+    }
+    await this.options.publisher.sendRaw(TOPICS.deadLetter, {
+      key: message.key,
+      value: message.value,
+      headers: {
+        ...headers,
+        [DEAD_LETTER_HEADERS.reason]: reason,
+        [DEAD_LETTER_HEADERS.detail]: detail.slice(0, 4000),
+        [DEAD_LETTER_HEADERS.sourceTopic]: context.topic,
+        [DEAD_LETTER_HEADERS.sourcePartition]: String(context.partition),
+        [DEAD_LETTER_HEADERS.sourceOffset]: context.offset,
+        [DEAD_LETTER_HEADERS.consumerGroup]: this.options.groupId,
+      },
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AppError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { OutboxReader } from '@libs/event-store';
+import type { KafkaPublisher } from './kafka.publisher';
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** Safety net when a notification is missed; appends normally wake the relay at once. */
+  pollIntervalMs?: number;
+  onPublished?: (count: number) => void;
+}
+
+/**
+ * Publishes what the event store appended, in append order. Every service that appends runs one;
+ * an advisory lock makes exactly one of them the publisher and another takes over if it dies.
+ * A crash between publish and delete republishes a batch: consumers de-duplicate by eventId.
+ */
+export class OutboxRelay {
+  private running = false;
+  private connected = false;
+  private leader = false;
+  /** Set by a notification; checked before sleeping so a wake-up during a publish is not lost. */
+  private appendedSinceFetch = true;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly reader: OutboxReader,
+    private readonly publisher: KafkaPublisher,
+    private readonly logger: Logger,
+    private readonly options: OutboxRelayOptions = {},
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.reader.close();
+  }
+
+  private async run(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    const pollIntervalMs = this.options.pollIntervalMs ?? 1_000;
+    while (this.running) {
+      try {
+        await this.connect();
+        if (!this.leader) this.leader = await this.reader.tryBecomeLeader();
+        if (this.leader) {
+          this.appendedSinceFetch = false;
+          const batch = await this.reader.nextBatch(batchSize);
+          if (batch.length > 0) {
+            await this.publisher.publish(batch.map(({ topic, event }) => ({ topic, event })));
+            await this.reader.markPublished(batch.map((entry) => entry.outboxId));
+            this.options.onPublished?.(batch.length);
+          }
+          if (batch.length === batchSize || this.appendedSinceFetch) continue;
+        }
+      } catch (error) {
+        this.logger.error({ err: error }, 'outbox relay failed; reconnecting');
+        await this.disconnect();
+      }
+      await this.sleep(pollIntervalMs);
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.reader.connect(
+      () => {
+        this.appendedSinceFetch = true;
+        this.wake?.();
+      },
+      (error) => {
+        this.logger.error({ err: error }, 'outbox connection lost');
+        this.connected = false;
+        this.leader = false;
+      },
+    );
+    this.connected = true;
+  }
+
+  private async disconnect(): Promise<void> {
+    this.connected = false;
+    this.leader = false;
+    await this.reader.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

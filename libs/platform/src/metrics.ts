@@ -1,0 +1,32 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one service, served at GET /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly eventsHandled = new Counter({
+    name: 'convo_events_handled_total',
+    help: 'Events consumed from Kafka, by type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxPublished = new Counter({
+    name: 'convo_outbox_published_total',
+    help: 'Events published from the outbox to Kafka',
+    registers: [this.registry],
+  });
+
+  readonly modelLatency = new Histogram({
+    name: 'convo_model_seconds',
+    help: 'Model call duration, by phase (first_token, total)',
+    labelNames: ['phase'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './request-reply.command';
+export * from './request-reply.handler';

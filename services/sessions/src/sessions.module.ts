@@ -1,0 +1,38 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PlatformModule } from '@libs/platform';
+import { REPLY_POLICY, RequestReplyHandler } from './request-reply';
+import { SessionsEventsController } from './sessions.events.controller';
+import type { SessionsConfig } from './sessions.config';
+
+@Module({})
+export class SessionsModule {
+  static forRoot(config: SessionsConfig): DynamicModule {
+    return {
+      module: SessionsModule,
+      imports: [
+        PlatformModule.forRoot({
+          serviceName: 'sessions',
+          logLevel: config.LOG_LEVEL,
+          databaseUrl: config.DATABASE_URL,
+          databasePoolSize: config.DATABASE_POOL_SIZE,
+          kafkaBrokers: config.KAFKA_BROKERS,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          consumer: { groupId: 'sessions' },
+          relay: true,
+        }),
+      ],
+      controllers: [SessionsEventsController],
+      providers: [
+        {
+          provide: REPLY_POLICY,
+          useValue: {
+            systemPrompt: config.SYSTEM_PROMPT,
+            historyLimit: config.HISTORY_LIMIT,
+            maxTokens: config.REPLY_MAX_TOKENS,
+          },
+        },
+        RequestReplyHandler,
+      ],
+    };
+  }
+}
