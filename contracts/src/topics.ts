@@ -12,7 +12,7 @@ export const TOPICS = {
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
 export const TOPIC_PARTITIONS: Record<TopicName, number> = {
-  'conversation.events': 6,
+  'conversation.events': 12,
   'conversation.events.dlq': 1,
 };
 

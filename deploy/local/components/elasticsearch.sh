@@ -75,10 +75,13 @@ elasticsearch_start() {
   chown -R "$ES_OS_USER" "$ES_CONF_DIR"
 
   log "elasticsearch: starting on $(_es_url)"
-  local run=(env -C / ES_JAVA_HOME="$ES_JAVA_HOME_DIR" ES_PATH_CONF="$ES_CONF_DIR"
+  local run=(env -C / HOME="$ES_ROOT" ES_JAVA_HOME="$ES_JAVA_HOME_DIR" ES_PATH_CONF="$ES_CONF_DIR"
              ES_JAVA_OPTS="-Xms512m -Xmx512m" "$ES_HOME_DIR/bin/elasticsearch")
   if (( EUID == 0 )); then
-    start_bg elasticsearch runuser -u "$ES_OS_USER" -- "${run[@]}"
+    # setpriv execs in place (runuser would stay as the parent and SIGKILL the server 2 s
+    # after forwarding SIGTERM, cutting a clean shutdown short).
+    start_bg elasticsearch setpriv --reuid="$ES_OS_USER" --regid="$ES_OS_USER" --init-groups \
+      "${run[@]}"
   else
     start_bg elasticsearch "${run[@]}"
   fi

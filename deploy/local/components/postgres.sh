@@ -54,7 +54,10 @@ postgres_start() {
   if ! _pg_accepting; then
     log "postgres: starting on 127.0.0.1:$PG_PORT"
     if (( EUID == 0 )); then
-      start_bg postgres env -C / runuser -u "$PG_OS_USER" -- "$PG_BIN/postgres" -D "$PG_DATA_DIR" \
+      # setpriv execs in place, so the pid file holds the postmaster itself (runuser would stay
+      # as the parent and SIGKILL the server 2 s after forwarding a SIGTERM).
+      start_bg postgres setpriv --reuid="$PG_OS_USER" --regid="$PG_OS_USER" --init-groups \
+        env -C / HOME=/var/lib/postgresql "$PG_BIN/postgres" -D "$PG_DATA_DIR" \
         -c listen_addresses=127.0.0.1 -c port="$PG_PORT" -c unix_socket_directories="$PG_SOCKET_DIR"
     else
       start_bg postgres "$PG_BIN/postgres" -D "$PG_DATA_DIR" \

@@ -15,6 +15,8 @@ export const CommonConfig = {
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/)
     .default(''),
+  /** Partitions a consumer handles at once (at most the topic's partition count). */
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
   /** Address the service's HTTP server (health, metrics; the API for the gateway) binds to. */
   HTTP_HOST: z.string().default('127.0.0.1'),
 } as const;

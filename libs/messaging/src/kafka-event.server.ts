@@ -23,6 +23,8 @@ export interface KafkaEventServerOptions {
   /** Start from the newest offset when the group is new (the gateway's live fan-out). */
   fromLatest?: boolean;
   logger: Logger;
+  /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
+  concurrency?: number;
   /** Attempts of one handler before a non-retryable failure is dead-lettered. */
   maxAttempts?: number;
   onHandled?: (event: ConversationEvent, outcome: 'handled' | 'ignored' | 'dead-lettered') => void;
@@ -56,7 +58,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       for (const topic of this.options.topics ?? [TOPICS.conversationEvents]) {
         await consumer.subscribe({ topic: topicName(topicPrefix, topic), fromBeginning: !this.options.fromLatest });
       }
-      await consumer.run({ autoCommit: true, eachMessage: (payload) => this.handleMessage(payload) });
+      await consumer.run({
+        autoCommit: true,
+        partitionsConsumedConcurrently: this.options.concurrency ?? 1,
+        eachMessage: (payload) => this.withHeartbeat(payload, () => this.handleMessage(payload)),
+      });
       callback();
     } catch (error) {
       callback(error);
@@ -75,6 +81,18 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   unwrap<T>(): T {
     return this.consumer as T;
+  }
+
+  /** Keeps the group membership alive while a handler runs longer than the session timeout. */
+  private async withHeartbeat(payload: EachMessagePayload, run: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => {
+      payload.heartbeat().catch((error: unknown) => this.options.logger.warn({ err: error }, 'heartbeat failed'));
+    }, 3_000);
+    try {
+      await run();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {

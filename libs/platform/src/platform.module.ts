@@ -30,7 +30,7 @@ export interface PlatformOptions {
   kafkaBrokers: string[];
   topicPrefix: string;
   /** Set for services that consume conversation events. */
-  consumer?: { groupId: string; fromLatest?: boolean };
+  consumer?: { groupId: string; fromLatest?: boolean; concurrency?: number };
   /** Services that append run an outbox relay; one of them publishes at a time. */
   relay: boolean;
 }
@@ -159,6 +159,7 @@ export class PlatformModule {
               topicPrefix: options.topicPrefix,
               groupId: options.consumer?.groupId ?? options.serviceName,
               fromLatest: options.consumer?.fromLatest ?? false,
+              concurrency: options.consumer?.concurrency ?? 1,
               onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
             }),
         },

@@ -17,7 +17,7 @@ export class SessionsModule {
           databasePoolSize: config.DATABASE_POOL_SIZE,
           kafkaBrokers: config.KAFKA_BROKERS,
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: { groupId: 'sessions' },
+          consumer: { groupId: 'sessions', concurrency: config.CONSUMER_CONCURRENCY },
           relay: true,
         }),
       ],

@@ -1,0 +1,40 @@
+/**
+ * One-shot setup of a deployment: applies database migrations and creates the Kafka topics.
+ * Idempotent; run before the services start (deploy/local/up, the `init` service in docker-compose).
+ *   node dist/libs/platform/src/cli/init.js
+ */
+import 'reflect-metadata';
+import { z } from 'zod';
+import { CommonConfig, loadConfigOrExit } from '@libs/config';
+import { createDataSource } from '@libs/event-store';
+import { createKafka, ensureTopics } from '@libs/messaging';
+import { createLogger } from '../logger';
+
+const InitConfigSchema = z.object({
+  DATABASE_URL: CommonConfig.DATABASE_URL,
+  KAFKA_BROKERS: CommonConfig.KAFKA_BROKERS,
+  KAFKA_TOPIC_PREFIX: CommonConfig.KAFKA_TOPIC_PREFIX,
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  LOG_LEVEL: CommonConfig.LOG_LEVEL,
+});
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(InitConfigSchema);
+  const logger = createLogger('init', config.LOG_LEVEL);
+  const db = createDataSource(config.DATABASE_URL, 'init', 1);
+  await db.initialize();
+  try {
+    const applied = await db.runMigrations({ transaction: 'each' });
+    logger.info({ applied: applied.map((migration) => migration.name) }, 'database migrated');
+  } finally {
+    await db.destroy();
+  }
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'init', topicPrefix: config.KAFKA_TOPIC_PREFIX }, logger);
+  const created = await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX, config.KAFKA_REPLICATION_FACTOR);
+  logger.info({ created }, 'kafka topics ready');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`init failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export * from './generate-reply.command';
+export * from './generate-reply.handler';
+export * from './reply-chunker';

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { CommonConfig } from '@libs/config';
+
+export const InferenceConfigSchema = z.object({
+  ...CommonConfig,
+  INFERENCE_PORT: z.coerce.number().int().default(3002),
+  /** OpenAI-compatible endpoint: vLLM in production, llama-server locally. */
+  LLM_BASE_URL: z.url(),
+  LLM_API_KEY: z.string().min(1),
+  LLM_MODEL: z.string().min(1),
+  /** Whole-reply deadline; a slower model call becomes conversation.reply-failed.v1 (model-timeout). */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.3),
+  /** Streamed tokens are batched into one chunk event per interval or size, whichever comes first. */
+  CHUNK_FLUSH_MS: z.coerce.number().int().min(10).default(150),
+  CHUNK_MAX_CHARS: z.coerce.number().int().min(1).default(120),
+});
+
+export type InferenceConfig = z.output<typeof InferenceConfigSchema>;

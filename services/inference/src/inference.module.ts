@@ -1,0 +1,61 @@
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { HealthRegistry, PlatformModule } from '@libs/platform';
+import { GENERATION_SETTINGS, GenerateReplyHandler } from './generate-reply';
+import { InferenceEventsController } from './inference.events.controller';
+import type { InferenceConfig } from './inference.config';
+import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
+
+class LlmHealth implements OnModuleInit {
+  constructor(
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(LLM_CLIENT) private readonly llm: LlmClient,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register('llm', () => this.llm.ping());
+  }
+}
+
+@Module({})
+export class InferenceModule {
+  static forRoot(config: InferenceConfig): DynamicModule {
+    return {
+      module: InferenceModule,
+      imports: [
+        PlatformModule.forRoot({
+          serviceName: 'inference',
+          logLevel: config.LOG_LEVEL,
+          databaseUrl: config.DATABASE_URL,
+          databasePoolSize: config.DATABASE_POOL_SIZE,
+          kafkaBrokers: config.KAFKA_BROKERS,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          consumer: { groupId: 'inference', concurrency: config.CONSUMER_CONCURRENCY },
+          relay: true,
+        }),
+      ],
+      controllers: [InferenceEventsController],
+      providers: [
+        {
+          provide: LLM_CLIENT,
+          useFactory: () =>
+            new OpenAiCompatibleClient({
+              baseURL: config.LLM_BASE_URL,
+              apiKey: config.LLM_API_KEY,
+              model: config.LLM_MODEL,
+              temperature: config.LLM_TEMPERATURE,
+            }),
+        },
+        {
+          provide: GENERATION_SETTINGS,
+          useValue: {
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            chunkFlushMs: config.CHUNK_FLUSH_MS,
+            chunkMaxChars: config.CHUNK_MAX_CHARS,
+          },
+        },
+        GenerateReplyHandler,
+        LlmHealth,
+      ],
+    };
+  }
+}

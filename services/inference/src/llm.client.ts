@@ -1,0 +1,78 @@
+import OpenAI from 'openai';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
+
+export type StreamPart =
+  | { kind: 'delta'; text: string }
+  | { kind: 'done'; finishReason: FinishReason; promptTokens: number | null; completionTokens: number | null };
+
+export interface LlmSettings {
+  baseURL: string;
+  apiKey: string;
+  model: string;
+  temperature: number;
+}
+
+export const LLM_CLIENT = Symbol('LLM_CLIENT');
+
+/** The port inference depends on; the OpenAI-compatible adapter below is the only implementation. */
+export interface LlmClient {
+  readonly model: string;
+  streamChat(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart>;
+  ping(): Promise<void>;
+}
+
+/** Any OpenAI-compatible server (vLLM, llama-server, a commercial API) through the `openai` client. */
+export class OpenAiCompatibleClient implements LlmClient {
+  private readonly client: OpenAI;
+
+  constructor(private readonly settings: LlmSettings) {
+    // Retries would re-run a half-streamed reply; the caller owns retry and timeout.
+    this.client = new OpenAI({ baseURL: settings.baseURL, apiKey: settings.apiKey, maxRetries: 0 });
+  }
+
+  get model(): string {
+    return this.settings.model;
+  }
+
+  async *streamChat(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart> {
+    const stream = await this.client.chat.completions.create(
+      {
+        model: this.settings.model,
+        messages,
+        max_tokens: maxTokens,
+        temperature: this.settings.temperature,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal },
+    );
+    let finishReason: FinishReason = 'other';
+    let promptTokens: number | null = null;
+    let completionTokens: number | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      const text = choice?.delta?.content;
+      if (text) yield { kind: 'delta', text };
+      if (choice?.finish_reason) finishReason = normalizeFinish(choice.finish_reason);
+      if (chunk.usage) {
+        promptTokens = chunk.usage.prompt_tokens;
+        completionTokens = chunk.usage.completion_tokens;
+      }
+    }
+    yield { kind: 'done', finishReason, promptTokens, completionTokens };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.models.list({ timeout: 2_000 });
+  }
+}
+
+function normalizeFinish(reason: string): FinishReason {
+  return reason === 'stop' || reason === 'length' || reason === 'content_filter' ? reason : 'other';
+}
