@@ -4,3 +4,4 @@ export * from './topics';
 export * from './parse';
 export * from './json-schema';
 export * from './errors';
+export * from './ws-frames';

@@ -24,7 +24,8 @@ _llm_model_file() {
 
 _llm_build() {
   local stamp="$LLM_SRC_DIR/.built" want
-  want="${LLM_CMAKE_FLAGS[*]}"
+  # The build is -march=native: a cache carried to a CPU with other features is rebuilt, not run (SIGILL).
+  want="${LLM_CMAKE_FLAGS[*]} cpuflags=$(grep -m1 '^flags' /proc/cpuinfo | cksum | cut -d' ' -f1)"
   if [[ -x "$LLM_SERVER_BIN" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then return 0; fi
   command -v npm >/dev/null || die "llm: npm (Node.js) is needed to fetch node-llama-cpp"
   local tool pkgs=()

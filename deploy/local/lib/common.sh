@@ -83,7 +83,7 @@ wait_ready() {
   local started logf="$STACK_LOGS/$name.log"; started=$(date +%s)
   until "$@" >/dev/null 2>&1; do
     if ! is_running "$name"; then
-      tail -n 40 "$logf" >&2 2>/dev/null || true
+      { tail -n 300 "$logf" | grep -iE 'error|fatal|exception' | tail -n 8; tail -n 12 "$logf"; } >&2 2>/dev/null || true
       die "$name exited before it was ready (log: $logf)"
     fi
     if (( $(date +%s) - started > timeout )); then

@@ -1,0 +1,2 @@
+export * from './close-conversation.command';
+export * from './close-conversation.handler';

@@ -1,0 +1,2 @@
+export * from './get-conversation.query';
+export * from './get-conversation.handler';

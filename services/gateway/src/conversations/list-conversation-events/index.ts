@@ -1,0 +1,2 @@
+export * from './list-conversation-events.query';
+export * from './list-conversation-events.handler';

@@ -1,0 +1,2 @@
+export * from './send-message.command';
+export * from './send-message.handler';

@@ -1,0 +1,2 @@
+export * from './start-conversation.command';
+export * from './start-conversation.handler';

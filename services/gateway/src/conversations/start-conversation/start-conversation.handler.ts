@@ -1,0 +1,24 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decide, toView, type ConversationView } from '@libs/conversation';
+import { ConversationStreams } from '@libs/event-store';
+import { ID_GENERATOR, type IdGenerator } from '../ids';
+import type { StartConversationCommand } from './start-conversation.command';
+
+@Injectable()
+export class StartConversationHandler {
+  constructor(
+    @Inject(ConversationStreams) private readonly streams: ConversationStreams,
+    @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
+  ) {}
+
+  async execute({ tenantId, input }: StartConversationCommand): Promise<ConversationView> {
+    const conversationId = this.newId();
+    const eventId = this.newId();
+    const { state } = await this.streams.execute(
+      { tenantId, conversationId },
+      { causationId: null, correlationId: eventId },
+      (current) => decide({ type: 'start-conversation', eventId, data: input }, current),
+    );
+    return toView(state);
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { CommonConfig } from '@libs/config';
+
+export const GatewayConfigSchema = z.object({
+  ...CommonConfig,
+  GATEWAY_PORT: z.coerce.number().int().default(3000),
+  /** Distinguishes gateway replicas: each fans out every event to its own WebSocket clients. */
+  GATEWAY_INSTANCE_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default('local'),
+  /** Largest accepted request body; a message's text is further limited to 32 KiB. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(64 * 1024),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export type GatewayConfig = z.output<typeof GatewayConfigSchema>;

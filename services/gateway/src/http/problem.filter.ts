@@ -1,0 +1,31 @@
+import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { PINO_LOGGER, type Logger } from '@libs/platform';
+import { problemFor, problemFromError, sendProblem, type Problem } from './problem';
+
+/** The one place HTTP errors become problem+json; a 500 gets an errorId in the body and the log. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const problem = error instanceof HttpException ? fromHttpException(error) : problemFromError(error);
+    if (problem.status >= 500) {
+      this.logger.error({ err: error, errorId: problem.errorId, url: req.originalUrl }, 'request failed');
+    }
+    sendProblem(res, problem, req.originalUrl);
+  }
+}
+
+function fromHttpException(error: HttpException): Problem {
+  const status = error.getStatus();
+  if (status === 404) return problemFor('not-found', error.message);
+  if (status === 413) return problemFor('payload-too-large', error.message);
+  if (status === 415) return problemFor('unsupported-media-type', error.message);
+  if (status === 401) return problemFor('unauthorized', error.message);
+  if (status < 500) return { ...problemFor('validation-failed', error.message), status };
+  return problemFromError(error);
+}

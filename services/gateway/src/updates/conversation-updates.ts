@@ -1,0 +1,191 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { z } from 'zod';
+import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@contracts';
+import { fold, toView } from '@libs/conversation';
+import { ConversationStreams, EventStore, type Tenant } from '@libs/event-store';
+import { PINO_LOGGER, type Logger } from '@libs/platform';
+import { TenantResolver, bearerToken } from '../auth';
+
+export const WS_PATH = '/v1/ws';
+
+interface Subscription {
+  /** Highest sequence sent; older or repeated events (redeliveries) are not sent again. */
+  lastSequence: number;
+  /** Live events that arrive while stored ones are being replayed wait here. */
+  backlog: ConversationEvent[] | null;
+}
+
+interface Client {
+  socket: WebSocket;
+  tenant: Tenant;
+  subscriptions: Map<string, Subscription>;
+  alive: boolean;
+}
+
+/**
+ * The `/v1/ws` WebSocket: clients subscribe per conversation and receive its events (streamed reply
+ * chunks among them) and its state after each change. Tenancy is checked on subscribe and on send.
+ */
+@Injectable()
+export class ConversationUpdates implements OnApplicationShutdown {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly clients = new Set<Client>();
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(TenantResolver) private readonly tenants: TenantResolver,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(ConversationStreams) private readonly streams: ConversationStreams,
+    @Inject(PINO_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.upgrade(req, socket, head);
+    });
+    this.heartbeat = setInterval(() => this.sweep(), 30_000);
+  }
+
+  /** Called for every event consumed from Kafka. */
+  async dispatch(event: ConversationEvent): Promise<void> {
+    const listeners = [...this.clients].filter(
+      (client) => client.tenant.id === event.tenantId && client.subscriptions.has(event.conversationId),
+    );
+    if (listeners.length === 0) return;
+    const state = event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
+    for (const client of listeners) {
+      const subscription = client.subscriptions.get(event.conversationId);
+      if (!subscription) continue;
+      if (subscription.backlog) {
+        subscription.backlog.push(event);
+        continue;
+      }
+      this.deliver(client, subscription, event, state);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const client of this.clients) client.socket.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
+    try {
+      const key = bearerToken(req.headers.authorization) ?? url.searchParams.get('api_key');
+      const tenant = await this.tenants.resolve(key);
+      if (!tenant) return reject(socket, 401, 'Unauthorized');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, tenant));
+    } catch (error) {
+      this.logger.error({ err: error }, 'websocket upgrade failed');
+      reject(socket, 503, 'Service Unavailable');
+    }
+  }
+
+  private connected(socket: WebSocket, tenant: Tenant): void {
+    const client: Client = { socket, tenant, subscriptions: new Map(), alive: true };
+    this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', (error) => this.logger.warn({ err: error }, 'websocket error'));
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      this.received(client, data, isBinary).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'websocket frame failed');
+        send(client.socket, { type: 'error', code: 'internal', detail: 'the frame could not be handled' });
+      });
+    });
+  }
+
+  private async received(client: Client, data: RawData, isBinary: boolean): Promise<void> {
+    let json: unknown;
+    try {
+      json = isBinary ? undefined : JSON.parse(data.toString());
+    } catch {
+      json = undefined;
+    }
+    const frame = ClientFrameSchema.safeParse(json);
+    if (!frame.success) {
+      const detail = json === undefined ? 'frames are JSON text' : z.prettifyError(frame.error);
+      return send(client.socket, { type: 'error', code: 'validation-failed', detail });
+    }
+    switch (frame.data.type) {
+      case 'ping':
+        return send(client.socket, { type: 'pong' });
+      case 'unsubscribe':
+        client.subscriptions.delete(frame.data.conversationId);
+        return;
+      case 'subscribe':
+        return this.subscribe(client, frame.data.conversationId, frame.data.afterSequence);
+      default: {
+        const unexpected: never = frame.data;
+        throw new Error(`unhandled frame ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  private async subscribe(client: Client, conversationId: string, afterSequence: number | undefined): Promise<void> {
+    const ref = { tenantId: client.tenant.id, conversationId };
+    // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
+    const subscription: Subscription = { lastSequence: 0, backlog: [] };
+    client.subscriptions.set(conversationId, subscription);
+    const version = await this.store.streamVersion(ref.tenantId, ref.conversationId);
+    if (!version) {
+      client.subscriptions.delete(conversationId);
+      return send(client.socket, {
+        type: 'error',
+        code: 'conversation-not-found',
+        detail: 'No such conversation for this tenant',
+        conversationId,
+      });
+    }
+    subscription.lastSequence = afterSequence ?? version;
+    const stored =
+      afterSequence === undefined ? [] : await this.store.read(ref.tenantId, ref.conversationId, { afterSequence });
+    const state = toView(await this.streams.load(ref));
+    send(client.socket, { type: 'subscribed', conversationId, state });
+    for (const event of stored) this.deliver(client, subscription, event, null);
+    while (subscription.backlog && subscription.backlog.length > 0) {
+      const event = subscription.backlog.shift() as ConversationEvent;
+      const eventState = event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
+      this.deliver(client, subscription, event, eventState);
+    }
+    subscription.backlog = null;
+  }
+
+  private deliver(client: Client, subscription: Subscription, event: ConversationEvent, state: unknown | null): void {
+    if (event.sequence <= subscription.lastSequence) return;
+    subscription.lastSequence = event.sequence;
+    send(client.socket, { type: 'event', event });
+    if (state !== null) send(client.socket, { type: 'state', state });
+  }
+
+  /** The state as of this event: the stream replayed up to its sequence. */
+  private async stateOf(event: ConversationEvent): Promise<unknown> {
+    const events = await this.store.read(event.tenantId, event.conversationId, { limit: event.sequence });
+    return toView(fold(events));
+  }
+
+  private sweep(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+}
+
+function send(socket: WebSocket, frame: ServerFrame): void {
+  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+function reject(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

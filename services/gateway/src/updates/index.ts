@@ -1,0 +1,2 @@
+export * from './conversation-updates';
+export * from './gateway.events.controller';
