@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { PendingEvent } from '@contracts';
+import type { AppendTarget } from '@libs/event-store';
+
+/** Builders for pending events and append targets, so tests state only what they vary. */
+export function started(eventId: string = randomUUID()): PendingEvent {
+  return {
+    eventId,
+    type: 'conversation.started.v1',
+    data: { channel: 'web', locale: 'en-GB', labels: { queue: 'billing' } },
+  };
+}
+
+export function messageReceived(text: string, eventId: string = randomUUID(), messageId = randomUUID()): PendingEvent {
+  return { eventId, type: 'conversation.message-received.v1', data: { messageId, text } };
+}
+
+export function closed(eventId: string = randomUUID()): PendingEvent {
+  return { eventId, type: 'conversation.closed.v1', data: { reason: 'resolved' } };
+}
+
+export function target(
+  tenantId: string,
+  conversationId: string,
+  expectedVersion: AppendTarget['expectedVersion'],
+): AppendTarget {
+  return { tenantId, conversationId, expectedVersion, causationId: null, correlationId: randomUUID() };
+}
