@@ -11,7 +11,11 @@ export function started(eventId: string = randomUUID()): PendingEvent {
   };
 }
 
-export function messageReceived(text: string, eventId: string = randomUUID(), messageId = randomUUID()): PendingEvent {
+export function messageReceived(
+  text: string,
+  eventId: string = randomUUID(),
+  messageId = randomUUID(),
+): PendingEvent {
   return { eventId, type: 'conversation.message-received.v1', data: { messageId, text } };
 }
 

@@ -1,4 +1,4 @@
 export * from './test-database';
-export * from './test-kafka';
-export * from './wait';
-export * from './conversation-fixtures';
+export * from './service-processes';
+export * from './gateway-client';
+export * from './json-schemas';

@@ -9,7 +9,8 @@ import { TenantRepository, createDataSource } from '@libs/event-store';
  */
 export function adminDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set: run the tests through `npm test`, which starts the stack');
+  if (!url)
+    throw new Error('DATABASE_URL is not set: run the tests through `npm test`, which starts the stack');
   return url;
 }
 

@@ -9,7 +9,8 @@ import { createKafka, ensureTopics } from '@libs/messaging';
  */
 export function kafkaBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the tests through `npm test`, which starts the stack');
+  if (!brokers)
+    throw new Error('KAFKA_BROKERS is not set: run the tests through `npm test`, which starts the stack');
   return brokers.split(',').map((broker) => broker.trim());
 }
 
@@ -68,12 +69,16 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
     kafka,
     logger,
     ensureTopics: (subPrefix = prefix) => {
-      if (!subPrefix.startsWith(prefix)) throw new Error(`${subPrefix} is not under the suite prefix ${prefix}`);
+      if (!subPrefix.startsWith(prefix))
+        throw new Error(`${subPrefix} is not under the suite prefix ${prefix}`);
       return ensureTopics(kafka, subPrefix);
     },
     async record(topic) {
       const messages: ReceivedMessage[] = [];
-      const consumer = kafka.consumer({ groupId: `${prefix}recorder-${++groupCounter}`, allowAutoTopicCreation: false });
+      const consumer = kafka.consumer({
+        groupId: `${prefix}recorder-${++groupCounter}`,
+        allowAutoTopicCreation: false,
+      });
       recorders.add(consumer);
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -111,7 +116,9 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((id) => id.startsWith(prefix));
+        const groups = (await admin.listGroups()).groups
+          .map((group) => group.groupId)
+          .filter((id) => id.startsWith(prefix));
         if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
         const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
         if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
@@ -125,7 +132,8 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
 export function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) decoded[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+    if (value !== undefined)
+      decoded[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   return decoded;
 }

@@ -54,7 +54,7 @@ function awaitReply(socket: WebSocket, messageId: string): Promise<{ text: strin
     let turnId: string | null = null;
     const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (raw: WebSocket.RawData) => {
-      const frame = JSON.parse(raw.toString()) as EventFrame | { type: string };
+      const frame = JSON.parse((raw as Buffer).toString('utf8')) as EventFrame | { type: string };
       if (frame.type !== 'event') return;
       const { event } = frame as EventFrame;
       const data = event.data;

@@ -15,6 +15,8 @@ export const CommonConfig = {
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/)
     .default(''),
+  /** How long the group waits for a silent consumer before moving its partitions to another. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions a consumer handles at once (at most the topic's partition count). */
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
   /** Address the service's HTTP server (health, metrics; the API for the gateway) binds to. */

@@ -59,7 +59,9 @@ export function decideReply(state: ConversationState, policy: ReplyPolicy): Pend
   }
   const conversationId = state.conversationId ?? '';
   const turnId = derivedId('turn', conversationId, ...context.pendingMessageIds);
-  const history = context.transcript.slice(-policy.historyLimit).map((entry) => ({
+  // slice(-0) would keep everything: a limit of 0 means no history.
+  const recent = policy.historyLimit > 0 ? context.transcript.slice(-policy.historyLimit) : [];
+  const history = recent.map((entry) => ({
     role: entry.role === 'customer' ? ('user' as const) : ('assistant' as const),
     content: entry.text,
   }));

@@ -23,6 +23,7 @@ export interface KafkaEventServerOptions {
   /** Start from the newest offset when the group is new (the gateway's live fan-out). */
   fromLatest?: boolean;
   logger: Logger;
+  sessionTimeoutMs?: number;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
   /** Attempts of one handler before a non-retryable failure is dead-lettered. */
@@ -39,6 +40,7 @@ export interface KafkaEventServerOptions {
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
+  private joined = false;
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
@@ -49,11 +51,17 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     try {
       const consumer = kafka.consumer({
         groupId: topicName(topicPrefix, groupId),
-        sessionTimeout: 30_000,
+        sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
         allowAutoTopicCreation: false,
       });
       this.consumer = consumer;
+      consumer.on(consumer.events.GROUP_JOIN, () => (this.joined = true));
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        this.joined = false;
+        this.options.logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+      });
+      consumer.on(consumer.events.STOP, () => (this.joined = false));
       await consumer.connect();
       for (const topic of this.options.topics ?? [TOPICS.conversationEvents]) {
         await consumer.subscribe({ topic: topicName(topicPrefix, topic), fromBeginning: !this.options.fromLatest });
@@ -67,6 +75,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     } catch (error) {
       callback(error);
     }
+  }
+
+  /** True while the consumer is a member of its group (readiness). */
+  get hasJoined(): boolean {
+    return this.joined;
   }
 
   async close(): Promise<void> {

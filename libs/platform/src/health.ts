@@ -23,7 +23,8 @@ export class HealthRegistry {
         }
       }),
     );
-    return { ready: results.every(([, result]) => result.ok), checks: Object.fromEntries(results) };
+    const checks: Record<string, { ok: boolean; error?: string }> = Object.fromEntries(results);
+    return { ready: results.every(([, result]) => result.ok), checks };
   }
 }
 

@@ -30,7 +30,7 @@ export interface PlatformOptions {
   kafkaBrokers: string[];
   topicPrefix: string;
   /** Set for services that consume conversation events. */
-  consumer?: { groupId: string; fromLatest?: boolean; concurrency?: number };
+  consumer?: { groupId: string; fromLatest?: boolean; concurrency?: number; sessionTimeoutMs?: number };
   /** Services that append run an outbox relay; one of them publishes at a time. */
   relay: boolean;
 }
@@ -150,9 +150,9 @@ export class PlatformModule {
         },
         {
           provide: KafkaEventServer,
-          inject: [KAFKA, KafkaPublisher, Metrics],
-          useFactory: (kafka: Kafka, publisher: KafkaPublisher, metrics: Metrics) =>
-            new KafkaEventServer({
+          inject: [KAFKA, KafkaPublisher, Metrics, HealthRegistry],
+          useFactory: (kafka: Kafka, publisher: KafkaPublisher, metrics: Metrics, health: HealthRegistry) => {
+            const server = new KafkaEventServer({
               kafka,
               publisher,
               logger,
@@ -160,8 +160,18 @@ export class PlatformModule {
               groupId: options.consumer?.groupId ?? options.serviceName,
               fromLatest: options.consumer?.fromLatest ?? false,
               concurrency: options.consumer?.concurrency ?? 1,
+              sessionTimeoutMs: options.consumer?.sessionTimeoutMs,
               onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
-            }),
+            });
+            if (options.consumer) {
+              health.register('kafka-consumer', () =>
+                server.hasJoined
+                  ? Promise.resolve()
+                  : Promise.reject(new Error('the consumer has not joined its group yet')),
+              );
+            }
+            return server;
+          },
         },
         PlatformLifecycle,
       ],

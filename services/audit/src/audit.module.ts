@@ -17,7 +17,11 @@ export class AuditModule {
           databasePoolSize: config.DATABASE_POOL_SIZE,
           kafkaBrokers: config.KAFKA_BROKERS,
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: { groupId: 'audit', concurrency: config.CONSUMER_CONCURRENCY },
+          consumer: {
+            groupId: 'audit',
+            concurrency: config.CONSUMER_CONCURRENCY,
+            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          },
           relay: false,
         }),
       ],

@@ -38,7 +38,12 @@ export class GatewayModule {
           kafkaBrokers: config.KAFKA_BROKERS,
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
           // Every replica sees every event (its own group), from now on: it serves live sockets only.
-          consumer: { groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true, concurrency: config.CONSUMER_CONCURRENCY },
+          consumer: {
+            groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`,
+            fromLatest: true,
+            concurrency: config.CONSUMER_CONCURRENCY,
+            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          },
           relay: true,
         }),
       ],

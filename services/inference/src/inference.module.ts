@@ -29,7 +29,11 @@ export class InferenceModule {
           databasePoolSize: config.DATABASE_POOL_SIZE,
           kafkaBrokers: config.KAFKA_BROKERS,
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: { groupId: 'inference', concurrency: config.CONSUMER_CONCURRENCY },
+          consumer: {
+            groupId: 'inference',
+            concurrency: config.CONSUMER_CONCURRENCY,
+            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          },
           relay: true,
         }),
       ],

@@ -1,4 +1,10 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HealthRegistry, PlatformModule } from '@libs/platform';
 import type { RetrievalConfig } from './retrieval.config';
 import { Embedder, KeywordIndex, VectorIndex } from './search-backends';
@@ -36,7 +42,11 @@ export class RetrievalModule {
           databasePoolSize: config.DATABASE_POOL_SIZE,
           kafkaBrokers: config.KAFKA_BROKERS,
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: { groupId: 'retrieval', concurrency: config.CONSUMER_CONCURRENCY },
+          consumer: {
+            groupId: 'retrieval',
+            concurrency: config.CONSUMER_CONCURRENCY,
+            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          },
           relay: false,
         }),
       ],

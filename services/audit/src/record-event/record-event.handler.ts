@@ -25,8 +25,9 @@ export class RecordEventHandler {
   }
 
   async execute(event: ConversationEvent): Promise<void> {
-    await this.inbox.once('audit', event.eventId, async () => {
+    await this.inbox.once('audit', event.eventId, () => {
       this.recorded.inc({ tenant: event.tenantId, type: event.type });
+      return Promise.resolve();
     });
   }
 }

@@ -28,7 +28,11 @@ export function problemFor(code: ErrorCode, detail?: string, extensions: Record<
 
 /** Body-parser errors carry a `type`; map them to our codes. */
 export function problemFromError(error: unknown): Problem {
-  if (error instanceof AppError) return problemFor(error.code, error.message, error.details);
+  if (error instanceof AppError) {
+    const problem = problemFor(error.code, error.message, error.details);
+    // A 5xx is ours to investigate: like any other, it gets an errorId for the body and the log.
+    return problem.status >= 500 ? { ...problem, errorId: randomUUID() } : problem;
+  }
   const bodyParserType = (error as { type?: unknown } | null)?.type;
   if (bodyParserType === 'entity.parse.failed') return problemFor('invalid-json', (error as Error).message);
   if (bodyParserType === 'entity.too.large') return problemFor('payload-too-large', (error as Error).message);

@@ -104,7 +104,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
   private async received(client: Client, data: RawData, isBinary: boolean): Promise<void> {
     let json: unknown;
     try {
-      json = isBinary ? undefined : JSON.parse(data.toString());
+      json = isBinary ? undefined : JSON.parse(rawText(data));
     } catch {
       json = undefined;
     }
@@ -157,7 +157,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
     subscription.backlog = null;
   }
 
-  private deliver(client: Client, subscription: Subscription, event: ConversationEvent, state: unknown | null): void {
+  private deliver(client: Client, subscription: Subscription, event: ConversationEvent, state: unknown): void {
     if (event.sequence <= subscription.lastSequence) return;
     subscription.lastSequence = event.sequence;
     send(client.socket, { type: 'event', event });
@@ -180,6 +180,11 @@ export class ConversationUpdates implements OnApplicationShutdown {
       client.socket.ping();
     }
   }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
 }
 
 function send(socket: WebSocket, frame: ServerFrame): void {

@@ -17,6 +17,7 @@ export class ReplyChunker {
   /** Adds text; returns a chunk when one is due. */
   push(text: string): string | null {
     this.buffer += text;
+    if (this.buffer.length === 0) return null; // a chunk event needs text
     if (this.buffer.length >= this.maxChars || this.now() - this.lastFlushAt >= this.flushMs) return this.take();
     return null;
   }

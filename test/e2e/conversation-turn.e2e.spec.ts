@@ -1,0 +1,472 @@
+/**
+ * The whole engine end to end, as a contact-centre frontend and an analyst use it: REST -> event store
+ * -> outbox -> Kafka -> sessions -> inference (the real llama-server) -> Kafka -> gateway -> WebSocket.
+ * Five real service processes, real PostgreSQL, Kafka and LLM; a fresh database and topic prefix.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { createKafka, ensureTopics, topicName } from '@libs/messaging';
+import { fold, toView } from '@libs/conversation';
+import { TOPICS, validateEvent, type ConversationEvent } from '@contracts';
+import { createLogger } from '@libs/platform';
+import {
+  GatewayClient,
+  ServiceProcesses,
+  committedSchemaValidator,
+  createTenantWithKey,
+  createTestDatabase,
+  type EventFrame,
+  type FrameRecorder,
+  type TestDatabase,
+} from '@test/support';
+
+jest.setTimeout(240_000);
+
+const run = promisify(execFile);
+const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+let db: TestDatabase;
+let services: ServiceProcesses;
+let alice: GatewayClient; // tenant acme
+let mallory: GatewayClient; // tenant globex, another customer of the platform
+
+beforeAll(async () => {
+  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
+    if (!process.env[key])
+      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
+  }
+  db = await createTestDatabase('e2e');
+  const kafka = createKafka(
+    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  );
+  await ensureTopics(kafka, prefix);
+  const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
+  const globexKey = await createTenantWithKey(db.dataSource, 'globex');
+  services = new ServiceProcesses(
+    {
+      ...process.env,
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      GATEWAY_INSTANCE_ID: 'e2e',
+      LOG_LEVEL: 'info',
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
+      REPLY_MAX_TOKENS: '96',
+    },
+    4100,
+    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
+  );
+  await services.startAll();
+  alice = new GatewayClient(services.url('gateway'), acmeKey);
+  mallory = new GatewayClient(services.url('gateway'), globexKey);
+});
+
+afterAll(async () => {
+  await services?.stopAll();
+  await db?.drop();
+});
+
+async function storedEvents(conversationId: string): Promise<ConversationEvent[]> {
+  const rows: { event_id: string }[] = await db.dataSource.query(
+    'SELECT event_id FROM events WHERE stream_id = $1 ORDER BY sequence',
+    [conversationId],
+  );
+  const events = await alice.allEvents(conversationId);
+  expect(events.map((event) => event.eventId)).toEqual(rows.map((row) => row.event_id));
+  return events.map((event) => {
+    const parsed = validateEvent(event);
+    if (!parsed.ok) throw new Error(parsed.detail);
+    return parsed.event;
+  });
+}
+
+async function storeCounts(): Promise<Record<string, number>> {
+  const [row] = await db.dataSource.query(
+    `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM streams)::int AS streams,
+            (SELECT coalesce(max(version), 0) FROM streams)::int AS max_version`,
+  );
+  return row as Record<string, number>;
+}
+
+function completions(events: ConversationEvent[], turnId: string): ConversationEvent[] {
+  return events.filter(
+    (event) => event.type === 'conversation.reply-completed.v1' && event.data.turnId === turnId,
+  );
+}
+
+describe('a conversation turn end to end', () => {
+  let conversationId: string;
+  let socket: FrameRecorder;
+
+  afterAll(() => socket?.close());
+
+  it('streams replies to a Chinese and an English message over the WebSocket', async () => {
+    conversationId = await alice.openConversation({ channel: 'web', locale: 'zh-CN' });
+    socket = await alice.socket();
+    socket.send({ type: 'subscribe', conversationId });
+    await socket.waitFor((frame) => frame.type === 'subscribed');
+
+    for (const text of ['你好，我的包裹什么时候到？', 'Hello, can I change my delivery address?']) {
+      const messageId = await alice.sendMessage(conversationId, text);
+      const done = await socket.waitForReply(messageId);
+      expect(done.type).toBe('conversation.reply-completed.v1');
+      const chunks = socket
+        .events(conversationId)
+        .filter(
+          (event) =>
+            event.type === 'conversation.reply-chunk-generated.v1' && event.data.turnId === done.data.turnId,
+        );
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(chunks.map((chunk) => chunk.data.text).join('')).toBe(done.data.text);
+      expect(String(done.data.text).length).toBeGreaterThan(0);
+    }
+
+    const state = await alice.request<{ status: string; transcript: { role: string }[] }>(
+      'GET',
+      `/v1/conversations/${conversationId}`,
+    );
+    expect(state.status).toBe(200);
+    expect(state.body.status).toBe('collecting');
+    expect(state.body.transcript.map((entry) => entry.role)).toEqual([
+      'customer',
+      'assistant',
+      'customer',
+      'assistant',
+    ]);
+    const stateFrames = socket.frames.filter((frame) => frame.type === 'state');
+    expect(stateFrames.at(-1)).toEqual({ type: 'state', state: state.body });
+  });
+
+  it('serves the stored stream, which replays to exactly the live state', async () => {
+    const events = await storedEvents(conversationId);
+    expect(events.map((event) => event.sequence)).toEqual(events.map((_, index) => index + 1));
+    const live = await alice.request('GET', `/v1/conversations/${conversationId}`);
+    expect(toView(fold(events))).toEqual(live.body);
+
+    const validate = committedSchemaValidator();
+    for (const event of events) expect(validate(event)).toBeNull();
+  });
+
+  it('puts every event on Kafka in order, readable by kcat and valid against the committed JSON Schema', async () => {
+    const stored = await storedEvents(conversationId);
+    const topic = topicName(prefix, TOPICS.conversationEvents);
+    const { stdout } = await run(
+      'kcat',
+      ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%k\t%s\n'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const seen = stdout
+      .split('\n')
+      .filter((line) => line.startsWith(`${conversationId}\t`))
+      .map((line) => JSON.parse(line.slice(line.indexOf('\t') + 1)) as ConversationEvent);
+    expect(seen.map((event) => event.eventId)).toEqual(stored.map((event) => event.eventId));
+    expect(seen).toEqual(stored);
+    const validate = committedSchemaValidator();
+    for (const event of seen) expect(validate(event)).toBeNull();
+  });
+
+  it('records a retried message once and answers it once', async () => {
+    const first = await alice.sendMessage(conversationId, 'Is it raining in Shanghai?', 'client-msg-42');
+    const second = await alice.sendMessage(conversationId, 'Is it raining in Shanghai?', 'client-msg-42');
+    expect(second).toBe(first);
+    const done = await socket.waitForReply(first);
+    const events = await storedEvents(conversationId);
+    expect(
+      events.filter(
+        (event) => event.type === 'conversation.message-received.v1' && event.data.messageId === first,
+      ),
+    ).toHaveLength(1);
+    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+  });
+});
+
+describe('bad input', () => {
+  let conversationId: string;
+
+  beforeAll(async () => {
+    conversationId = await alice.openConversation();
+  });
+
+  const cases: [
+    string,
+    number,
+    string,
+    () => Promise<{ status: number; contentType: string; body: unknown }>,
+  ][] = [
+    [
+      'no API key',
+      401,
+      'unauthorized',
+      () =>
+        new GatewayClient(services.url('gateway'), null).request(
+          'POST',
+          `/v1/conversations/${conversationId}/messages`,
+          { json: { text: 'hi' } },
+        ),
+    ],
+    [
+      'an unknown API key',
+      401,
+      'unauthorized',
+      () =>
+        new GatewayClient(services.url('gateway'), 'cek_not-a-key').request(
+          'GET',
+          `/v1/conversations/${conversationId}`,
+        ),
+    ],
+    [
+      'malformed JSON',
+      400,
+      'invalid-json',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          raw: '{"text": "hi"',
+          headers: { 'content-type': 'application/json' },
+        }),
+    ],
+    [
+      'a wrong content type',
+      415,
+      'unsupported-media-type',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          raw: 'text=hi',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }),
+    ],
+    [
+      'an empty message',
+      400,
+      'validation-failed',
+      () => alice.request('POST', `/v1/conversations/${conversationId}/messages`, { json: { text: '' } }),
+    ],
+    [
+      'a blank message',
+      400,
+      'validation-failed',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, { json: { text: ' \n\t ' } }),
+    ],
+    [
+      'no text at all',
+      400,
+      'validation-failed',
+      () => alice.request('POST', `/v1/conversations/${conversationId}/messages`, { json: {} }),
+    ],
+    [
+      'a message over 32 KiB',
+      413,
+      'message-too-large',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          json: { text: '长'.repeat(11_000) },
+        }),
+    ],
+    [
+      'a body over the limit',
+      413,
+      'payload-too-large',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          json: { text: 'a'.repeat(200_000) },
+        }),
+    ],
+    [
+      'an unknown field',
+      400,
+      'validation-failed',
+      () =>
+        alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          json: { text: 'hi', tenantId: 'globex' },
+        }),
+    ],
+    [
+      'an unknown conversation',
+      404,
+      'conversation-not-found',
+      () =>
+        alice.request('POST', '/v1/conversations/6f0e4a52-8d1b-4c1e-9a55-3f1f0f7c2b10/messages', {
+          json: { text: 'hi' },
+        }),
+    ],
+    [
+      'a malformed conversation id',
+      404,
+      'conversation-not-found',
+      () => alice.request('GET', '/v1/conversations/not-a-uuid'),
+    ],
+    [
+      "another tenant's conversation",
+      404,
+      'conversation-not-found',
+      () => mallory.request('POST', `/v1/conversations/${conversationId}/messages`, { json: { text: 'hi' } }),
+    ],
+    [
+      'bad pagination',
+      400,
+      'validation-failed',
+      () => alice.request('GET', `/v1/conversations/${conversationId}/events?limit=0`),
+    ],
+    [
+      'a bad channel',
+      400,
+      'validation-failed',
+      () => alice.request('POST', '/v1/conversations', { json: { channel: 'carrier-pigeon' } }),
+    ],
+  ];
+
+  it.each(cases)('%s gets a problem+json %i (%s) and writes nothing', async (_name, status, code, call) => {
+    const before = await storeCounts();
+    const response = await call();
+    expect(response.status).toBe(status);
+    expect(response.contentType).toContain('application/problem+json');
+    expect(response.body).toMatchObject({ status, code, type: `/problems/${code}` });
+    expect(await storeCounts()).toEqual(before);
+  });
+
+  it('a closed conversation refuses new messages with 409', async () => {
+    const closed = await alice.request('POST', `/v1/conversations/${conversationId}/close`, {
+      json: { reason: 'resolved' },
+    });
+    expect(closed.status).toBe(200);
+    const before = await storeCounts();
+    const response = await alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
+      json: { text: 'hi' },
+    });
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ code: 'conversation-closed' });
+    expect(await storeCounts()).toEqual(before);
+  });
+});
+
+describe('tenant isolation', () => {
+  it("another tenant's key sees nothing of a conversation, over REST or the WebSocket", async () => {
+    const conversationId = await alice.openConversation();
+    for (const path of [
+      `/v1/conversations/${conversationId}`,
+      `/v1/conversations/${conversationId}/events`,
+    ]) {
+      const response = await mallory.request('GET', path);
+      expect(response.status).toBe(404);
+      expect(JSON.stringify(response.body)).not.toContain('acme');
+    }
+    const close = await mallory.request('POST', `/v1/conversations/${conversationId}/close`, { json: {} });
+    expect(close.status).toBe(404);
+
+    const spy = await mallory.socket();
+    spy.send({ type: 'subscribe', conversationId, afterSequence: 0 });
+    const refused = await spy.waitFor((frame) => frame.type === 'error');
+    expect(refused).toMatchObject({ code: 'conversation-not-found', conversationId });
+
+    const watcher = await alice.socket();
+    watcher.send({ type: 'subscribe', conversationId });
+    await watcher.waitFor((frame) => frame.type === 'subscribed');
+    const messageId = await alice.sendMessage(conversationId, 'Where is my refund?');
+    await watcher.waitForReply(messageId);
+    expect(spy.events()).toHaveLength(0);
+    expect(spy.frames.filter((frame) => frame.type !== 'error')).toHaveLength(0);
+    spy.close();
+    watcher.close();
+  });
+});
+
+describe('failures mid-turn', () => {
+  it('inference killed while streaming: the turn completes once after restart, nothing lost', async () => {
+    const conversationId = await alice.openConversation();
+    const socket = await alice.socket();
+    socket.send({ type: 'subscribe', conversationId });
+    await socket.waitFor((frame) => frame.type === 'subscribed');
+    const messageId = await alice.sendMessage(
+      conversationId,
+      'Please tell me a long story about a lost parcel.',
+    );
+    const firstChunk = await socket.waitFor<EventFrame>(
+      (frame) =>
+        frame.type === 'event' &&
+        (frame as EventFrame).event.type === 'conversation.reply-chunk-generated.v1',
+    );
+    await services.kill('inference');
+    const completedBeforeKill = socket
+      .events(conversationId)
+      .some((event) => event.type === 'conversation.reply-completed.v1');
+    expect(completedBeforeKill).toBe(false); // the kill really landed mid-turn
+
+    services.start('inference');
+    await services.waitReady('inference');
+    const done = await socket.waitForReply(messageId, 180_000);
+    expect(done.type).toBe('conversation.reply-completed.v1');
+    expect(done.data.turnId).toBe(firstChunk.event.data.turnId);
+    expect(done.data.attempt).toBe(2);
+
+    const events = await storedEvents(conversationId);
+    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+    expect(
+      socket.events(conversationId).filter((event) => event.type === 'conversation.reply-completed.v1'),
+    ).toHaveLength(1);
+    // The second attempt's chunks add up to the reply; the first attempt's partial chunks stay in the record.
+    const secondAttempt = events.filter(
+      (event) => event.type === 'conversation.reply-chunk-generated.v1' && event.data.attempt === 2,
+    );
+    expect(secondAttempt.map((event) => (event.data as { text: string }).text).join('')).toBe(done.data.text);
+    socket.close();
+  });
+
+  it('sessions killed right after a message is accepted: the reply still comes, once', async () => {
+    const conversationId = await alice.openConversation();
+    const socket = await alice.socket();
+    socket.send({ type: 'subscribe', conversationId });
+    await socket.waitFor((frame) => frame.type === 'subscribed');
+    const messageId = await alice.sendMessage(conversationId, 'What are your opening hours?');
+    await services.kill('sessions');
+    services.start('sessions');
+    await services.waitReady('sessions');
+    const done = await socket.waitForReply(messageId, 180_000);
+    expect(done.type).toBe('conversation.reply-completed.v1');
+    const events = await storedEvents(conversationId);
+    expect(events.filter((event) => event.type === 'conversation.reply-requested.v1')).toHaveLength(1);
+    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+    socket.close();
+  });
+
+  it('a duplicate delivery of every event of a turn has no second effect', async () => {
+    const conversationId = await alice.openConversation();
+    const socket = await alice.socket();
+    socket.send({ type: 'subscribe', conversationId });
+    await socket.waitFor((frame) => frame.type === 'subscribed');
+    const first = await alice.sendMessage(conversationId, 'Hello!');
+    await socket.waitForReply(first);
+    const before = await storedEvents(conversationId);
+
+    // Publish the whole stream again, as a relay that crashed before deleting its outbox rows would.
+    const kafka = createKafka(
+      { brokers, clientId: 'e2e-duplicator', topicPrefix: prefix },
+      createLogger('e2e', 'warn'),
+    );
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: topicName(prefix, TOPICS.conversationEvents),
+      messages: before.map((event) => ({ key: event.conversationId, value: JSON.stringify(event) })),
+    });
+    await producer.disconnect();
+
+    // Same key, same partition: once the next turn is answered, every consumer has passed the duplicates.
+    const second = await alice.sendMessage(conversationId, 'Thanks, bye.');
+    await socket.waitForReply(second);
+    const after = await storedEvents(conversationId);
+    const turnEvents = (events: ConversationEvent[]) =>
+      events
+        .filter((event) => event.type !== 'conversation.reply-chunk-generated.v1')
+        .map((event) => event.type);
+    expect(turnEvents(after)).toEqual([
+      ...turnEvents(before),
+      'conversation.message-received.v1',
+      'conversation.reply-requested.v1',
+      'conversation.reply-completed.v1',
+    ]);
+    const delivered = socket.events(conversationId).map((event) => event.eventId);
+    expect(new Set(delivered).size).toBe(delivered.length);
+    socket.close();
+  });
+});

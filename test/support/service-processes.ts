@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type ServiceName = 'gateway' | 'sessions' | 'inference' | 'retrieval' | 'audit';
+export const SERVICE_NAMES: ServiceName[] = ['gateway', 'sessions', 'inference', 'retrieval', 'audit'];
+
+const PORT_KEYS: Record<ServiceName, string> = {
+  gateway: 'GATEWAY_PORT',
+  sessions: 'SESSIONS_PORT',
+  inference: 'INFERENCE_PORT',
+  retrieval: 'RETRIEVAL_PORT',
+  audit: 'AUDIT_PORT',
+};
+
+const REPO_ROOT = join(__dirname, '..', '..');
+
+/**
+ * The five real services, started from the build (dist/) as separate processes, against the
+ * real servers of the local stack, each suite with its own database and topic prefix.
+ */
+export class ServiceProcesses {
+  private readonly children = new Map<ServiceName, ChildProcess>();
+  readonly ports: Record<ServiceName, number>;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    basePort: number,
+    private readonly logDir: string,
+  ) {
+    this.ports = Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, basePort + index])) as Record<
+      ServiceName,
+      number
+    >;
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  url(name: ServiceName): string {
+    return `http://127.0.0.1:${this.ports[name]}`;
+  }
+
+  async startAll(): Promise<void> {
+    for (const name of SERVICE_NAMES) this.start(name);
+    await Promise.all(SERVICE_NAMES.map((name) => this.waitReady(name)));
+  }
+
+  start(name: ServiceName): void {
+    const env: NodeJS.ProcessEnv = { ...this.env };
+    for (const other of SERVICE_NAMES) env[PORT_KEYS[other]] = String(this.ports[other]);
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'services', name, 'src', 'main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.children.set(name, child);
+  }
+
+  /** SIGKILL: no graceful shutdown, no offset commit, no cleanup — a crash. */
+  async kill(name: ServiceName): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    this.children.delete(name);
+  }
+
+  async restart(name: ServiceName): Promise<void> {
+    await this.kill(name);
+    this.start(name);
+    await this.waitReady(name);
+  }
+
+  async waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const child = this.children.get(name);
+      if (child?.exitCode !== null && child?.exitCode !== undefined) {
+        throw new Error(`${name} exited with ${child.exitCode}; see ${join(this.logDir, `${name}.log`)}`);
+      }
+      try {
+        const response = await fetch(`${this.url(name)}/readyz`);
+        if (response.ok) return;
+        last = await response.text();
+      } catch (error) {
+        last = String(error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`${name} not ready after ${timeoutMs} ms: ${last}`);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.children.entries()].map(async ([, child]) => {
+        if (child.exitCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    this.children.clear();
+  }
+}
