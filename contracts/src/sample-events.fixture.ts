@@ -1,0 +1,58 @@
+import type { ConversationEventType, EventData } from './events';
+
+/**
+ * Test-only: one realistic, schema-valid event of every type, as plain JSON (what arrives on the topic).
+ * The spec files assert these are valid before using them, so an invalid sample fails loudly.
+ */
+export const SAMPLE_ENVELOPE = {
+  eventId: '9b2f6c1e-2d4a-4f7b-8c3d-1a2b3c4d5e6f',
+  tenantId: 'acme-cn',
+  conversationId: '3f1d2c4b-5a6e-4b7c-9d8e-0f1a2b3c4d5e',
+  sequence: 1,
+  occurredAt: '2025-03-01T08:30:00.000Z',
+  causationId: null,
+  correlationId: '7c6b5a49-3827-4e16-a5f4-e3d2c1b0a9f8',
+} as const;
+
+const MESSAGE_ID = '11111111-2222-4333-8444-555555555555';
+const TURN_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
+
+export const SAMPLE_DATA: { [T in ConversationEventType]: EventData<T> } = {
+  'conversation.started.v1': { channel: 'wechat', locale: 'zh-CN', labels: { queue: 'billing' } },
+  'conversation.message-received.v1': { messageId: MESSAGE_ID, text: '我的快递什么时候到？' },
+  'conversation.reply-requested.v1': {
+    turnId: TURN_ID,
+    inReplyTo: [MESSAGE_ID],
+    prompt: [
+      { role: 'system', content: 'You are a support assistant.' },
+      { role: 'user', content: '我的快递什么时候到？' },
+    ],
+    maxTokens: 256,
+  },
+  'conversation.reply-chunk-generated.v1': { turnId: TURN_ID, attempt: 1, chunkIndex: 0, text: '您好' },
+  'conversation.reply-completed.v1': {
+    turnId: TURN_ID,
+    attempt: 1,
+    text: '您好，您的快递预计明天送达。',
+    model: 'qwen2.5-7b-instruct',
+    finishReason: 'stop',
+    usage: { promptTokens: 42, completionTokens: 17 },
+    timings: { firstTokenMs: 180.5, totalMs: 950 },
+  },
+  'conversation.reply-failed.v1': {
+    turnId: TURN_ID,
+    attempt: 2,
+    code: 'model-timeout',
+    message: 'no reply in 60s',
+  },
+  'conversation.closed.v1': { reason: 'customer-left' },
+};
+
+export const SAMPLE_TYPES = Object.keys(SAMPLE_DATA) as ConversationEventType[];
+
+/** A fresh, mutable JSON copy of the sample event of `type`, so a test may break it freely. */
+export type MutableEvent = Record<string, unknown> & { data: Record<string, unknown> };
+
+export function sampleEvent(type: ConversationEventType): MutableEvent {
+  return structuredClone({ ...SAMPLE_ENVELOPE, type, data: SAMPLE_DATA[type] });
+}
