@@ -3,7 +3,7 @@
  * problem+json (`type` is `/problems/<code>`); consumers use `retryable` to choose retry or dead-letter.
  */
 export const ERROR_CATALOG = {
-  'unauthorized': { status: 401, title: 'Missing or invalid API key', retryable: false },
+  unauthorized: { status: 401, title: 'Missing or invalid API key', retryable: false },
   'invalid-json': { status: 400, title: 'The request body is not valid JSON', retryable: false },
   'validation-failed': { status: 400, title: 'The request is not valid', retryable: false },
   'unsupported-media-type': { status: 415, title: 'Content-Type must be application/json', retryable: false },
@@ -13,10 +13,14 @@ export const ERROR_CATALOG = {
   'conversation-not-found': { status: 404, title: 'No such conversation for this tenant', retryable: false },
   'conversation-exists': { status: 409, title: 'The conversation already exists', retryable: false },
   'conversation-closed': { status: 409, title: 'The conversation is closed', retryable: false },
-  'concurrency-conflict': { status: 409, title: 'The conversation changed meanwhile; retry', retryable: true },
+  'concurrency-conflict': {
+    status: 409,
+    title: 'The conversation changed meanwhile; retry',
+    retryable: true,
+  },
   'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
   'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
-  'internal': { status: 500, title: 'Internal error', retryable: true },
+  internal: { status: 500, title: 'Internal error', retryable: true },
 } as const satisfies Record<string, { status: number; title: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

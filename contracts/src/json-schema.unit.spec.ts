@@ -68,7 +68,6 @@ describe('committed JSON Schemas (contracts/schemas)', () => {
       ['a missing eventId', 'conversation.closed.v1', (e) => delete e.eventId],
       ['a missing data', 'conversation.closed.v1', (e) => delete (e as Record<string, unknown>).data],
       ['an extra envelope field', 'conversation.closed.v1', (e) => (e.extra = 1)],
-      ['an extra data field', 'conversation.started.v1', (e) => (e.data.extra = 1)],
       ['a non-uuid conversationId', 'conversation.closed.v1', (e) => (e.conversationId = 'conv-1')],
       ['an upper-case tenantId', 'conversation.closed.v1', (e) => (e.tenantId = 'ACME')],
       ['sequence 0', 'conversation.closed.v1', (e) => (e.sequence = 0)],
@@ -112,6 +111,10 @@ describe('committed JSON Schemas (contracts/schemas)', () => {
       ],
       ['an unknown close reason', 'conversation.closed.v1', (e) => (e.data.reason = 'bored')],
     ];
+
+    for (const type of SAMPLE_TYPES) {
+      invalid.push(['an extra data field', type, (e) => (e.data.extra = 1)]);
+    }
 
     it.each(invalid)('%s (%s)', (_label, type, breakIt) => {
       const event = sampleEvent(type);

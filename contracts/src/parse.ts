@@ -4,7 +4,11 @@ import { UnknownEnvelopeSchema } from './envelope';
 
 export type ParseResult =
   | { ok: true; event: ConversationEvent }
-  | { ok: false; reason: 'malformed-json' | 'invalid-envelope' | 'unknown-type' | 'invalid-data'; detail: string };
+  | {
+      ok: false;
+      reason: 'malformed-json' | 'invalid-envelope' | 'unknown-type' | 'invalid-data';
+      detail: string;
+    };
 
 const KNOWN_TYPES = new Set<string>(ConversationEventSchema.options.map((option) => option.shape.type.value));
 
@@ -40,6 +44,7 @@ export function validateEvent(json: unknown): ParseResult {
 /** For producers: throws if an event we are about to publish does not match its own schema. */
 export function assertValidEvent(json: unknown): ConversationEvent {
   const result = validateEvent(json);
-  if (!result.ok) throw new Error(`refusing to publish an invalid event (${result.reason}): ${result.detail}`);
+  if (!result.ok)
+    throw new Error(`refusing to publish an invalid event (${result.reason}): ${result.detail}`);
   return result.event;
 }

@@ -153,8 +153,8 @@ describe('parseEvent', () => {
       expect(failure(parseEvent(raw(event))).reason).toBe('invalid-data');
     });
 
-    it('when data has an extra field (strict), then invalid-data naming it', () => {
-      const event = sampleEvent('conversation.closed.v1');
+    it.each(SAMPLE_TYPES)('when %s data has an extra field (strict), then invalid-data naming it', (type) => {
+      const event = sampleEvent(type);
       event.data.note = 'extra';
 
       const result = failure(parseEvent(raw(event)));

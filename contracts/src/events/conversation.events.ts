@@ -14,7 +14,9 @@ export const MessageTextSchema = z
   });
 
 export const ChannelSchema = z.enum(['web', 'app', 'voice', 'wechat', 'email', 'sms', 'other']);
-export const LocaleSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag');
+export const LocaleSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag');
 
 const TurnFields = {
   /** One model reply to one or more customer messages. */
@@ -91,9 +93,7 @@ export const ReplyCompleted = defineEvent(
         .object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) })
         .strict(),
       /** Model time measured by inference; the engine's own overhead is end-to-end minus these. */
-      timings: z
-        .object({ firstTokenMs: z.number().min(0).nullable(), totalMs: z.number().min(0) })
-        .strict(),
+      timings: z.object({ firstTokenMs: z.number().min(0).nullable(), totalMs: z.number().min(0) }).strict(),
     })
     .strict(),
   'The model reply is complete; this is the reply the customer receives.',

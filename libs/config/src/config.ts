@@ -9,7 +9,13 @@ export const CommonConfig = {
   KAFKA_BROKERS: z
     .string()
     .min(1)
-    .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
+    .refine((brokers) => brokers.length > 0, 'KAFKA_BROKERS must name at least one broker'),
   /** Prepended to every topic and consumer group, so environments can share a cluster. */
   KAFKA_TOPIC_PREFIX: z
     .string()
@@ -31,10 +37,15 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment once at boot. A bad or missing key stops the process with the full list. */
-export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  );
 }
 
 /** For main.ts: parse, or print what is wrong and exit 1 before anything starts. */

@@ -157,9 +157,8 @@ describe('parseConfig', () => {
       ]);
     });
 
-    // BUG (reported): only the raw string is checked for length, so a value that splits to no brokers
-    // passes and the service boots with an empty broker list instead of stopping with the reason.
-    it.failing.each([[','], [' , '], [' ']])('rejects %j, which names no broker at all', (value) => {
+    // A value that splits to no brokers must stop the service with the reason, not boot it with none.
+    it.each([[','], [' , '], [' ']])('rejects %j, which names no broker at all', (value) => {
       expect(configError({ ...REQUIRED, KAFKA_BROKERS: value }).problems).toEqual([
         expect.stringMatching(/^KAFKA_BROKERS: /),
       ]);

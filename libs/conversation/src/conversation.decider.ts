@@ -54,13 +54,23 @@ export interface ReplyPolicy {
  */
 export function decideReply(state: ConversationState, policy: ReplyPolicy): PendingEvent[] {
   const context = contextOf(state);
-  if (statusOf(state) !== 'answering' || context.activeTurn !== null || context.pendingMessageIds.length === 0) {
+  if (
+    statusOf(state) !== 'answering' ||
+    context.activeTurn !== null ||
+    context.pendingMessageIds.length === 0
+  ) {
     return [];
   }
   const conversationId = state.conversationId ?? '';
   const turnId = derivedId('turn', conversationId, ...context.pendingMessageIds);
-  // slice(-0) would keep everything: a limit of 0 means no history.
-  const recent = policy.historyLimit > 0 ? context.transcript.slice(-policy.historyLimit) : [];
+  // The messages being answered go last, after replies that were streaming when they arrived, so the
+  // prompt ends with the open question. slice(-0) would keep everything: a limit of 0 means no history.
+  const pending = new Set(context.pendingMessageIds);
+  const ordered = [
+    ...context.transcript.filter((entry) => !pending.has(entry.id)),
+    ...context.transcript.filter((entry) => pending.has(entry.id)),
+  ];
+  const recent = policy.historyLimit > 0 ? ordered.slice(-policy.historyLimit) : [];
   const history = recent.map((entry) => ({
     role: entry.role === 'customer' ? ('user' as const) : ('assistant' as const),
     content: entry.text,

@@ -67,7 +67,10 @@ export const conversationMachine = setup({
     recordCustomerMessage: assign(({ context, event }) => {
       const { data, sequence } = event as Of<'conversation.message-received.v1'>;
       return {
-        transcript: [...context.transcript, { id: data.messageId, role: 'customer' as const, text: data.text, sequence }],
+        transcript: [
+          ...context.transcript,
+          { id: data.messageId, role: 'customer' as const, text: data.text, sequence },
+        ],
         pendingMessageIds: [...context.pendingMessageIds, data.messageId],
       };
     }),
@@ -87,7 +90,10 @@ export const conversationMachine = setup({
     recordReply: assign(({ context, event }) => {
       const { data, sequence } = event as Of<'conversation.reply-completed.v1'>;
       return {
-        transcript: [...context.transcript, { id: data.turnId, role: 'assistant' as const, text: data.text, sequence }],
+        transcript: [
+          ...context.transcript,
+          { id: data.turnId, role: 'assistant' as const, text: data.text, sequence },
+        ],
         activeTurn: null,
         turnsCompleted: context.turnsCompleted + 1,
         lastFailure: null,
@@ -95,7 +101,10 @@ export const conversationMachine = setup({
     }),
     recordFailure: assign(({ event }) => {
       const { data } = event as Of<'conversation.reply-failed.v1'>;
-      return { activeTurn: null, lastFailure: { turnId: data.turnId, code: data.code, message: data.message } };
+      return {
+        activeTurn: null,
+        lastFailure: { turnId: data.turnId, code: data.code, message: data.message },
+      };
     }),
     recordClose: assign(({ event }) => {
       const { data } = event as Of<'conversation.closed.v1'>;

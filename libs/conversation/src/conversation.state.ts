@@ -1,6 +1,10 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { AppError, type ConversationEvent } from '@contracts';
-import { conversationMachine, type ConversationContext, type ConversationStatus } from './conversation.machine';
+import {
+  conversationMachine,
+  type ConversationContext,
+  type ConversationStatus,
+} from './conversation.machine';
 
 /** The live state of one conversation: the machine snapshot plus where in the stream it stands. */
 export interface ConversationState {
@@ -14,13 +18,28 @@ export interface ConversationState {
 
 export function initialState(): ConversationState {
   const [snapshot] = initialTransition(conversationMachine);
-  return { snapshot, tenantId: null, conversationId: null, version: 0, startedAt: null, lastActivityAt: null };
+  return {
+    snapshot,
+    tenantId: null,
+    conversationId: null,
+    version: 0,
+    startedAt: null,
+    lastActivityAt: null,
+  };
 }
 
 /** evolve(state, event) -> state. Pure: the same stream always folds to the same state. */
 export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
   if (event.sequence !== state.version + 1) {
     throw new AppError('stream-corrupted', `expected sequence ${state.version + 1}, got ${event.sequence}`, {
+      conversationId: event.conversationId,
+    });
+  }
+  const foreign =
+    (state.conversationId !== null && state.conversationId !== event.conversationId) ||
+    (state.tenantId !== null && state.tenantId !== event.tenantId);
+  if (foreign) {
+    throw new AppError('stream-corrupted', `event ${event.eventId} belongs to another stream or tenant`, {
       conversationId: event.conversationId,
     });
   }
@@ -35,7 +54,10 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
   };
 }
 
-export function fold(events: readonly ConversationEvent[], from: ConversationState = initialState()): ConversationState {
+export function fold(
+  events: readonly ConversationEvent[],
+  from: ConversationState = initialState(),
+): ConversationState {
   return events.reduce(evolve, from);
 }
 

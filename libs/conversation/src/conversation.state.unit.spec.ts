@@ -146,6 +146,19 @@ describe('conversation state (machine folded through evolve)', () => {
       expect(state.snapshot.status).toBe('done');
     });
 
+    it('keeps startedAt at the first event while lastActivityAt follows the latest', () => {
+      const given = new ConversationStreamBuilder();
+      const started = given.started();
+      given.message('hello');
+      const last = given.message('anyone?');
+
+      const view = toView(fold(given.events));
+
+      expect(started.occurredAt).not.toBe(last.occurredAt);
+      expect(view.startedAt).toBe(started.occurredAt);
+      expect(view.lastActivityAt).toBe(last.occurredAt);
+    });
+
     it('given a greeting conversation, when it is closed, then it is closed without ever answering', () => {
       const given = new ConversationStreamBuilder();
       given.started();

@@ -34,7 +34,10 @@ async function startConversation(): Promise<StreamRef> {
   const ref = { tenantId: TENANT, conversationId: randomUUID() };
   const eventId = randomUUID();
   await streams.execute(ref, { causationId: null, correlationId: eventId }, (state) =>
-    decide({ type: 'start-conversation', eventId, data: { channel: 'web', locale: null, labels: {} } }, state),
+    decide(
+      { type: 'start-conversation', eventId, data: { channel: 'web', locale: null, labels: {} } },
+      state,
+    ),
   );
   return ref;
 }
@@ -50,16 +53,25 @@ function receiveMessage(ref: StreamRef, messageId: string, text: string) {
 describe('ConversationStreams.execute under real concurrency', () => {
   it(`lands ${PARALLEL} parallel messages on one conversation exactly once each, without gaps`, async () => {
     const ref = await startConversation();
-    const messages = Array.from({ length: PARALLEL }, (_, index) => ({ id: randomUUID(), text: `message ${index}` }));
+    const messages = Array.from({ length: PARALLEL }, (_, index) => ({
+      id: randomUUID(),
+      text: `message ${index}`,
+    }));
 
-    const results = await Promise.allSettled(messages.map((message) => receiveMessage(ref, message.id, message.text)));
+    const results = await Promise.allSettled(
+      messages.map((message) => receiveMessage(ref, message.id, message.text)),
+    );
 
     const failures = results.filter((result) => result.status === 'rejected');
     expect(failures).toEqual([]);
-    expect(results.every((result) => result.status === 'fulfilled' && result.value.status === 'appended')).toBe(true);
+    expect(
+      results.every((result) => result.status === 'fulfilled' && result.value.status === 'appended'),
+    ).toBe(true);
 
     const events = await store.read(ref.tenantId, ref.conversationId);
-    expect(events.map((event) => event.sequence)).toEqual(Array.from({ length: PARALLEL + 1 }, (_, i) => i + 1));
+    expect(events.map((event) => event.sequence)).toEqual(
+      Array.from({ length: PARALLEL + 1 }, (_, i) => i + 1),
+    );
     const received = events.filter(
       (event): event is EventOfType<'conversation.message-received.v1'> =>
         event.type === 'conversation.message-received.v1',
@@ -85,9 +97,14 @@ describe('ConversationStreams.execute under real concurrency', () => {
 
   it(`keeps every message exactly once or refuses it as retryable with ${HEAVY} parallel writers`, async () => {
     const ref = await startConversation();
-    const messages = Array.from({ length: HEAVY }, (_, index) => ({ id: randomUUID(), text: `burst ${index}` }));
+    const messages = Array.from({ length: HEAVY }, (_, index) => ({
+      id: randomUUID(),
+      text: `burst ${index}`,
+    }));
 
-    const results = await Promise.allSettled(messages.map((message) => receiveMessage(ref, message.id, message.text)));
+    const results = await Promise.allSettled(
+      messages.map((message) => receiveMessage(ref, message.id, message.text)),
+    );
 
     const landed = messages.filter((_, index) => results[index]?.status === 'fulfilled').map((m) => m.id);
     for (const result of results) {
@@ -97,7 +114,9 @@ describe('ConversationStreams.execute under real concurrency', () => {
       }
     }
     const events = await store.read(ref.tenantId, ref.conversationId);
-    expect(events.map((event) => event.sequence)).toEqual(Array.from({ length: landed.length + 1 }, (_, i) => i + 1));
+    expect(events.map((event) => event.sequence)).toEqual(
+      Array.from({ length: landed.length + 1 }, (_, i) => i + 1),
+    );
     const stored = events.flatMap((event) =>
       event.type === 'conversation.message-received.v1' ? [event.data.messageId] : [],
     );
@@ -114,9 +133,14 @@ describe('ConversationStreams.execute under real concurrency', () => {
     );
 
     expect(results.filter((result) => result.status === 'appended')).toHaveLength(1);
-    expect(results.every((result) => ['appended', 'duplicate', 'unchanged'].includes(result.status))).toBe(true);
+    expect(results.every((result) => ['appended', 'duplicate', 'unchanged'].includes(result.status))).toBe(
+      true,
+    );
     const events = await store.read(ref.tenantId, ref.conversationId);
-    expect(events.map((event) => event.type)).toEqual(['conversation.started.v1', 'conversation.message-received.v1']);
+    expect(events.map((event) => event.type)).toEqual([
+      'conversation.started.v1',
+      'conversation.message-received.v1',
+    ]);
     for (const result of results) {
       expect(contextOf(result.state).transcript.map((entry) => entry.id)).toEqual([messageId]);
     }
@@ -141,7 +165,11 @@ describe('ConversationStreams.execute under real concurrency', () => {
       expect((message.reason as AppError).code).toBe('conversation-closed');
       expect(types).toEqual(['conversation.started.v1', 'conversation.closed.v1']);
     } else {
-      expect(types).toEqual(['conversation.started.v1', 'conversation.message-received.v1', 'conversation.closed.v1']);
+      expect(types).toEqual([
+        'conversation.started.v1',
+        'conversation.message-received.v1',
+        'conversation.closed.v1',
+      ]);
     }
   });
 
@@ -150,7 +178,10 @@ describe('ConversationStreams.execute under real concurrency', () => {
     const start = () => {
       const eventId = randomUUID();
       return streams.execute(ref, { causationId: null, correlationId: eventId }, (state) =>
-        decide({ type: 'start-conversation', eventId, data: { channel: 'app', locale: 'de', labels: {} } }, state),
+        decide(
+          { type: 'start-conversation', eventId, data: { channel: 'app', locale: 'de', labels: {} } },
+          state,
+        ),
       );
     };
 

@@ -12,8 +12,11 @@ export interface Causation {
   correlationId: string;
 }
 
-export type ExecuteResult =
-  | { status: 'appended' | 'duplicate' | 'unchanged'; state: ConversationState; result?: AppendResult };
+export type ExecuteResult = {
+  status: 'appended' | 'duplicate' | 'unchanged';
+  state: ConversationState;
+  result?: AppendResult;
+};
 
 const MAX_CONFLICT_RETRIES = 8;
 
@@ -39,7 +42,10 @@ export class ConversationStreams {
       const pending = decide(state);
       if (pending.length === 0) return { status: 'unchanged', state };
       try {
-        const result = await this.store.append({ ...ref, ...causation, expectedVersion: state.version }, pending);
+        const result = await this.store.append(
+          { ...ref, ...causation, expectedVersion: state.version },
+          pending,
+        );
         const next = result.status === 'appended' ? fold(result.events, state) : await this.load(ref);
         return { status: result.status, state: next, result };
       } catch (error) {

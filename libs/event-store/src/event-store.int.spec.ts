@@ -147,7 +147,10 @@ describe('EventStore.append with a stale expected version', () => {
     const conversationId = await newConversation();
     const before = await footprint(conversationId);
 
-    await expectAppError(store.append(target(TENANT, conversationId, 0), [started()]), 'concurrency-conflict');
+    await expectAppError(
+      store.append(target(TENANT, conversationId, 0), [started()]),
+      'concurrency-conflict',
+    );
 
     expect(await footprint(conversationId)).toEqual(before);
   });
@@ -156,7 +159,10 @@ describe('EventStore.append with a stale expected version', () => {
     const conversationId = await newConversation();
     const before = await footprint(conversationId);
 
-    await expectAppError(store.append(target(TENANT, conversationId, 5), [messageReceived('x')]), 'concurrency-conflict');
+    await expectAppError(
+      store.append(target(TENANT, conversationId, 5), [messageReceived('x')]),
+      'concurrency-conflict',
+    );
 
     expect(await footprint(conversationId)).toEqual(before);
   });
@@ -194,25 +200,33 @@ describe("EventStore.append with expectedVersion 'any'", () => {
   it('appends after whatever is there', async () => {
     const conversationId = await newConversation([started(), messageReceived('a'), messageReceived('b')]);
 
-    const result = await store.append(target(TENANT, conversationId, 'any'), [messageReceived('c'), messageReceived('d')]);
+    const result = await store.append(target(TENANT, conversationId, 'any'), [
+      messageReceived('c'),
+      messageReceived('d'),
+    ]);
 
     expect(result.status).toBe('appended');
     expect(result.version).toBe(5);
-    expect((await store.read(TENANT, conversationId)).map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5]);
+    expect((await store.read(TENANT, conversationId)).map((event) => event.sequence)).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
     expect(await footprint(conversationId)).toMatchObject({ events: 5, outbox: 5, stream: { version: 5 } });
   });
 
   it('does not create a stream: an unknown conversation is conversation-not-found', async () => {
     const conversationId = randomUUID();
 
-    await expectAppError(store.append(target(TENANT, conversationId, 'any'), [started()]), 'conversation-not-found');
+    await expectAppError(
+      store.append(target(TENANT, conversationId, 'any'), [started()]),
+      'conversation-not-found',
+    );
 
     expect(await footprint(conversationId)).toEqual({ events: 0, outbox: 0, stream: null });
   });
 });
 
 describe('EventStore tenancy', () => {
-  it("does not let another tenant append to a conversation, whatever version it claims", async () => {
+  it('does not let another tenant append to a conversation, whatever version it claims', async () => {
     const conversationId = await newConversation([started(), messageReceived('private')]);
     const before = await footprint(conversationId);
 
@@ -251,10 +265,12 @@ describe('the events table', () => {
     await expect(
       db.dataSource.query(`UPDATE events SET data = '{}'::jsonb WHERE stream_id = $1`, [conversationId]),
     ).rejects.toThrow(/append-only \(UPDATE refused\)/);
-    await expect(db.dataSource.query(`DELETE FROM events WHERE stream_id = $1`, [conversationId])).rejects.toThrow(
-      /append-only \(DELETE refused\)/,
+    await expect(
+      db.dataSource.query(`DELETE FROM events WHERE stream_id = $1`, [conversationId]),
+    ).rejects.toThrow(/append-only \(DELETE refused\)/);
+    await expect(db.dataSource.query(`TRUNCATE events CASCADE`)).rejects.toThrow(
+      /append-only \(TRUNCATE refused\)/,
     );
-    await expect(db.dataSource.query(`TRUNCATE events CASCADE`)).rejects.toThrow(/append-only \(TRUNCATE refused\)/);
 
     expect(await store.read(TENANT, conversationId)).toEqual(before);
   });
@@ -263,13 +279,22 @@ describe('the events table', () => {
 describe('EventStore.append of invalid events', () => {
   it.each<[string, () => PendingEvent]>([
     ['empty message text', () => messageReceived('   ')],
-    ['a message id that is not a uuid', () => ({ ...messageReceived('x'), data: { messageId: 'm-1', text: 'x' } })],
+    [
+      'a message id that is not a uuid',
+      () => ({ ...messageReceived('x'), data: { messageId: 'm-1', text: 'x' } }),
+    ],
     ['an unknown field in data', () => ({ ...started(), data: { ...started().data, extra: 1 } as never })],
-    ['an unknown event type', () => ({ eventId: randomUUID(), type: 'conversation.teleported.v1', data: {} }) as never],
+    [
+      'an unknown event type',
+      () => ({ eventId: randomUUID(), type: 'conversation.teleported.v1', data: {} }) as never,
+    ],
   ])('rejects %s with validation-failed before writing anything', async (_label, build) => {
     const conversationId = randomUUID();
 
-    await expectAppError(store.append(target(TENANT, conversationId, 0), [started(), build()]), 'validation-failed');
+    await expectAppError(
+      store.append(target(TENANT, conversationId, 0), [started(), build()]),
+      'validation-failed',
+    );
 
     // Not even the stream row that expectedVersion 0 inserts survives.
     expect(await footprint(conversationId)).toEqual({ events: 0, outbox: 0, stream: null });
@@ -303,7 +328,10 @@ describe('EventStore.append of invalid events', () => {
     const conversationId = randomUUID();
 
     await expect(
-      store.append(target(TENANT, conversationId, 0), [started(), { ...messageReceived('x'), eventId: 'nope' }]),
+      store.append(target(TENANT, conversationId, 0), [
+        started(),
+        { ...messageReceived('x'), eventId: 'nope' },
+      ]),
     ).rejects.toThrow();
     await expect(store.append(target(TENANT, 'not-a-uuid', 0), [started()])).rejects.toThrow();
 
@@ -324,7 +352,10 @@ describe('EventStore.append of invalid events', () => {
   ])('rejects text with %s as validation-failed, before writing', async (_label, text) => {
     const conversationId = randomUUID();
 
-    await expectAppError(store.append(target(TENANT, conversationId, 0), [started(), messageReceived(text)]), 'validation-failed');
+    await expectAppError(
+      store.append(target(TENANT, conversationId, 0), [started(), messageReceived(text)]),
+      'validation-failed',
+    );
 
     expect(await footprint(conversationId)).toEqual({ events: 0, outbox: 0, stream: null });
   });

@@ -94,10 +94,10 @@ export class EventStore {
         target.conversationId,
         version,
       ]);
-      await tx.query(
-        `INSERT INTO outbox (global_position, topic) SELECT unnest($1::bigint[]), $2`,
-        [positions, TOPICS.conversationEvents],
-      );
+      await tx.query(`INSERT INTO outbox (global_position, topic) SELECT unnest($1::bigint[]), $2`, [
+        positions,
+        TOPICS.conversationEvents,
+      ]);
       await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
       return { status: 'appended', events, version };
     });
@@ -156,7 +156,9 @@ export class EventStore {
       data: event.data,
     });
     if (!result.ok) {
-      throw new AppError('validation-failed', `invalid ${event.type}: ${result.detail}`, { reason: result.reason });
+      throw new AppError('validation-failed', `invalid ${event.type}: ${result.detail}`, {
+        reason: result.reason,
+      });
     }
     return result.event;
   }

@@ -84,7 +84,10 @@ describe('InboxRepository.once', () => {
 
     const calls = Array.from({ length: 5 }, () => inbox.once('audit', eventId, effect));
     // The first holds the row while its effect runs; the other four must be queued behind it.
-    await waitFor('four deliveries blocked on the first one', async () => (await sessionsWaitingOnLocks()) === 4);
+    await waitFor(
+      'four deliveries blocked on the first one',
+      async () => (await sessionsWaitingOnLocks()) === 4,
+    );
     gate.resolve();
     const results = await Promise.all(calls);
 

@@ -35,9 +35,10 @@ export class OutboxReader {
 
   /** True when this process is (or just became) the publishing relay. */
   async tryBecomeLeader(): Promise<boolean> {
-    const rows = await this.connected().query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      RELAY_LOCK_KEY,
-    ]);
+    const rows = await this.connected().query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [RELAY_LOCK_KEY],
+    );
     return rows.rows[0]?.locked === true;
   }
 

@@ -64,7 +64,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       consumer.on(consumer.events.STOP, () => (this.joined = false));
       await consumer.connect();
       for (const topic of this.options.topics ?? [TOPICS.conversationEvents]) {
-        await consumer.subscribe({ topic: topicName(topicPrefix, topic), fromBeginning: !this.options.fromLatest });
+        await consumer.subscribe({
+          topic: topicName(topicPrefix, topic),
+          fromBeginning: !this.options.fromLatest,
+        });
       }
       await consumer.run({
         autoCommit: true,
@@ -99,7 +102,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   /** Keeps the group membership alive while a handler runs longer than the session timeout. */
   private async withHeartbeat(payload: EachMessagePayload, run: () => Promise<void>): Promise<void> {
     const timer = setInterval(() => {
-      payload.heartbeat().catch((error: unknown) => this.options.logger.warn({ err: error }, 'heartbeat failed'));
+      payload
+        .heartbeat()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'heartbeat failed'));
     }, 3_000);
     try {
       await run();
@@ -124,7 +129,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        await lastValueFrom(this.transformToObservable(await handler(event, context)), { defaultValue: undefined });
+        await lastValueFrom(this.transformToObservable(await handler(event, context)), {
+          defaultValue: undefined,
+        });
         this.options.onHandled?.(event, 'handled');
         return;
       } catch (error) {
@@ -134,7 +141,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           this.options.onHandled?.(event, 'dead-lettered');
           return;
         }
-        this.options.logger.warn({ err: error, eventId: event.eventId, attempt, ...context }, 'handler failed');
+        this.options.logger.warn(
+          { err: error, eventId: event.eventId, attempt, ...context },
+          'handler failed',
+        );
         // Persistent failures are rethrown: kafkajs does not commit the offset and redelivers.
         if (attempt >= maxAttempts) throw error;
         await delay(Math.min(200 * 2 ** attempt, 5_000));

@@ -17,7 +17,11 @@ export class KafkaPublisher {
     private readonly topicPrefix: string,
   ) {
     // Idempotent producer with one request in flight: retries neither duplicate nor reorder.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
   }
 
   async connect(): Promise<void> {
@@ -55,7 +59,10 @@ export class KafkaPublisher {
   }
 
   /** Sends raw bytes as they were received, e.g. to a dead-letter topic. */
-  async sendRaw(topic: string, message: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }) {
+  async sendRaw(
+    topic: string,
+    message: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> },
+  ) {
     await this.producer.send({ topic: topicName(this.topicPrefix, topic), acks: -1, messages: [message] });
   }
 

@@ -12,14 +12,19 @@ export class HealthRegistry {
     this.checks.set(name, check);
   }
 
-  async run(timeoutMs = 3_000): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
+  async run(
+    timeoutMs = 3_000,
+  ): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
     const results = await Promise.all(
       [...this.checks.entries()].map(async ([name, check]) => {
         try {
           await withTimeout(check(), timeoutMs, name);
           return [name, { ok: true }] as const;
         } catch (error) {
-          return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }] as const;
+          return [
+            name,
+            { ok: false, error: error instanceof Error ? error.message : String(error) },
+          ] as const;
         }
       }),
     );

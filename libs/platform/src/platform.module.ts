@@ -99,7 +99,11 @@ export class PlatformModule {
           provide: DataSource,
           inject: [HealthRegistry],
           useFactory: async (health: HealthRegistry) => {
-            const dataSource = createDataSource(options.databaseUrl, options.serviceName, options.databasePoolSize);
+            const dataSource = createDataSource(
+              options.databaseUrl,
+              options.serviceName,
+              options.databasePoolSize,
+            );
             await initializeWithRetry(dataSource, logger);
             health.register('postgres', () => dataSource.query('SELECT 1'));
             return dataSource;
@@ -111,13 +115,25 @@ export class PlatformModule {
           inject: [EventStore],
           useFactory: (store: EventStore) => new ConversationStreams(store),
         },
-        { provide: TenantRepository, inject: [DataSource], useFactory: (db: DataSource) => new TenantRepository(db) },
-        { provide: InboxRepository, inject: [DataSource], useFactory: (db: DataSource) => new InboxRepository(db) },
+        {
+          provide: TenantRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new TenantRepository(db),
+        },
+        {
+          provide: InboxRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new InboxRepository(db),
+        },
         {
           provide: KAFKA,
           useFactory: () =>
             createKafka(
-              { brokers: options.kafkaBrokers, clientId: options.serviceName, topicPrefix: options.topicPrefix },
+              {
+                brokers: options.kafkaBrokers,
+                clientId: options.serviceName,
+                topicPrefix: options.topicPrefix,
+              },
               logger,
             ),
         },
@@ -144,9 +160,14 @@ export class PlatformModule {
           provide: OutboxRelay,
           inject: [KafkaPublisher, Metrics],
           useFactory: (publisher: KafkaPublisher, metrics: Metrics) =>
-            new OutboxRelay(new OutboxReader(options.databaseUrl, `${options.serviceName}-relay`), publisher, logger, {
-              onPublished: (count) => metrics.outboxPublished.inc(count),
-            }),
+            new OutboxRelay(
+              new OutboxReader(options.databaseUrl, `${options.serviceName}-relay`),
+              publisher,
+              logger,
+              {
+                onPublished: (count) => metrics.outboxPublished.inc(count),
+              },
+            ),
         },
         {
           provide: KafkaEventServer,

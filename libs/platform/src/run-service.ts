@@ -17,12 +17,18 @@ export interface RunServiceOptions {
 
 /** Boots one service: HTTP (health, metrics, API), then the Kafka consumer, with graceful shutdown. */
 export async function runService(options: RunServiceOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(options.module, { bufferLogs: true, bodyParser: options.bodyParser ?? true });
+  const app = await NestFactory.create(options.module, {
+    bufferLogs: true,
+    bodyParser: options.bodyParser ?? true,
+  });
   app.useLogger(app.get(NestPinoLogger));
   app.enableShutdownHooks();
   await options.configure?.(app);
   if (options.consumes) {
-    app.connectMicroservice<MicroserviceOptions>({ strategy: app.get(KafkaEventServer) }, { inheritAppConfig: true });
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: app.get(KafkaEventServer) },
+      { inheritAppConfig: true },
+    );
     await app.startAllMicroservices();
   }
   await app.listen(options.port, options.host);

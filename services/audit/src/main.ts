@@ -6,7 +6,12 @@ import { AuditModule } from './audit.module';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(AuditConfigSchema);
-  await runService({ module: AuditModule.forRoot(config), host: config.HTTP_HOST, port: config.AUDIT_PORT, consumes: true });
+  await runService({
+    module: AuditModule.forRoot(config),
+    host: config.HTTP_HOST,
+    port: config.AUDIT_PORT,
+    consumes: true,
+  });
 }
 
 void main();

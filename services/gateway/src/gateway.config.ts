@@ -10,7 +10,12 @@ export const GatewayConfigSchema = z.object({
     .regex(/^[a-zA-Z0-9._-]+$/)
     .default('local'),
   /** Largest accepted request body; a message's text is further limited to 32 KiB. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(64 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1_048_576)
+    .default(64 * 1024),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
 });
 

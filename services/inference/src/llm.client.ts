@@ -9,7 +9,12 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
 
 export type StreamPart =
   | { kind: 'delta'; text: string }
-  | { kind: 'done'; finishReason: FinishReason; promptTokens: number | null; completionTokens: number | null };
+  | {
+      kind: 'done';
+      finishReason: FinishReason;
+      promptTokens: number | null;
+      completionTokens: number | null;
+    };
 
 export interface LlmSettings {
   baseURL: string;
@@ -40,7 +45,11 @@ export class OpenAiCompatibleClient implements LlmClient {
     return this.settings.model;
   }
 
-  async *streamChat(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart> {
+  async *streamChat(
+    messages: ChatMessage[],
+    maxTokens: number,
+    signal: AbortSignal,
+  ): AsyncIterable<StreamPart> {
     const stream = await this.client.chat.completions.create(
       {
         model: this.settings.model,

@@ -8,7 +8,11 @@ import { RequestReplyCommand, RequestReplyHandler } from './request-reply';
 export class SessionsEventsController {
   constructor(@Inject(RequestReplyHandler) private readonly requestReply: RequestReplyHandler) {}
 
-  @EventPattern(['conversation.message-received.v1', 'conversation.reply-completed.v1', 'conversation.reply-failed.v1'])
+  @EventPattern([
+    'conversation.message-received.v1',
+    'conversation.reply-completed.v1',
+    'conversation.reply-failed.v1',
+  ])
   async onTurnBoundary(@Payload() event: ConversationEvent): Promise<void> {
     await this.requestReply.execute(new RequestReplyCommand(event));
   }

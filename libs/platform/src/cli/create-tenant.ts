@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     const tenants = new TenantRepository(db);
     const tenant = await tenants.createTenant(tenantId, nameParts.join(' ') || tenantId);
     const key = await tenants.issueApiKey(tenant.id, 'created by tenant:create');
-    process.stdout.write(`${JSON.stringify({ tenantId: tenant.id, name: tenant.name, keyId: key.keyId, apiKey: key.apiKey })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ tenantId: tenant.id, name: tenant.name, keyId: key.keyId, apiKey: key.apiKey })}\n`,
+    );
   } finally {
     await db.destroy();
   }

@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   } finally {
     await db.destroy();
   }
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'init', topicPrefix: config.KAFKA_TOPIC_PREFIX }, logger);
+  const kafka = createKafka(
+    { brokers: config.KAFKA_BROKERS, clientId: 'init', topicPrefix: config.KAFKA_TOPIC_PREFIX },
+    logger,
+  );
   const created = await ensureTopics(kafka, config.KAFKA_TOPIC_PREFIX, config.KAFKA_REPLICATION_FACTOR);
   logger.info({ created }, 'kafka topics ready');
 }

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { AppError, MAX_MESSAGE_BYTES } from '@contracts';
 import type { ConversationView } from '@libs/conversation';
 import type { Tenant } from '@libs/event-store';
@@ -13,7 +24,11 @@ import {
   StartConversationBody,
 } from './conversations.schemas';
 import { GetConversationHandler, GetConversationQuery } from './get-conversation';
-import { ListConversationEventsHandler, ListConversationEventsQuery, type EventPage } from './list-conversation-events';
+import {
+  ListConversationEventsHandler,
+  ListConversationEventsQuery,
+  type EventPage,
+} from './list-conversation-events';
 import { SendMessageCommand, SendMessageHandler, type MessageAccepted } from './send-message';
 import { StartConversationCommand, StartConversationHandler } from './start-conversation';
 
@@ -47,7 +62,10 @@ export class ConversationsController {
     const ref = conversationRef(tenant, id);
     const text = (body as { text?: unknown } | undefined)?.text;
     if (typeof text === 'string' && Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      throw new AppError('message-too-large', `text is ${Buffer.byteLength(text, 'utf8')} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+      throw new AppError(
+        'message-too-large',
+        `text is ${Buffer.byteLength(text, 'utf8')} bytes; the limit is ${MAX_MESSAGE_BYTES}`,
+      );
     }
     const input = parseInput(SendMessageBody, body);
     const key = input.clientMessageId ?? idempotencyKey ?? null;
@@ -56,7 +74,11 @@ export class ConversationsController {
 
   @Post(':id/close')
   @HttpCode(200)
-  async close(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Body() body: unknown): Promise<ConversationView> {
+  async close(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<ConversationView> {
     const ref = conversationRef(tenant, id);
     const input = parseInput(CloseConversationBody, body);
     return this.closeConversation.execute(new CloseConversationCommand(ref, input.reason));
@@ -68,7 +90,11 @@ export class ConversationsController {
   }
 
   @Get(':id/events')
-  async events(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown): Promise<EventPage> {
+  async events(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<EventPage> {
     const ref = conversationRef(tenant, id);
     const { after, limit } = parseInput(ListEventsQuery, query);
     return this.listEvents.execute(new ListConversationEventsQuery(ref, after, limit));

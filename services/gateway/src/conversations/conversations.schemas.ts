@@ -21,7 +21,9 @@ export const SendMessageBody = z
   .strict();
 
 export const CloseConversationBody = z
-  .object({ reason: z.enum(['closed-by-frontend', 'customer-left', 'resolved']).default('closed-by-frontend') })
+  .object({
+    reason: z.enum(['closed-by-frontend', 'customer-left', 'resolved']).default('closed-by-frontend'),
+  })
   .strict();
 
 export const ListEventsQuery = z

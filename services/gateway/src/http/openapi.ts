@@ -9,7 +9,11 @@ import {
 import { WS_PATH } from '../updates/conversation-updates';
 
 const schema = (zodSchema: z.ZodType, io: 'input' | 'output' = 'output') => {
-  const { $schema: _ignored, ...json } = z.toJSONSchema(zodSchema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+  const { $schema: _ignored, ...json } = z.toJSONSchema(zodSchema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+  });
   return json;
 };
 
@@ -99,7 +103,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             content: { 'application/json': { schema: { $ref: '#/components/schemas/StartConversation' } } },
           },
           responses: {
-            '201': { description: 'Opened', content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } } },
+            '201': {
+              description: 'Opened',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } },
+            },
             ...bodyErrors,
             '401': standardErrors['401'],
           },
@@ -110,7 +117,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Current state of a conversation',
           parameters: [conversationId],
           responses: {
-            '200': { description: 'State', content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } } },
+            '200': {
+              description: 'State',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } },
+            },
             ...standardErrors,
           },
         },
@@ -123,14 +133,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '`clientMessageId` (or an `Idempotency-Key` header) to make retries safe.',
           parameters: [
             conversationId,
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 128 },
+            },
           ],
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/SendMessage' } } },
           },
           responses: {
-            '202': { description: 'Recorded', content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageAccepted' } } } },
+            '202': {
+              description: 'Recorded',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageAccepted' } } },
+            },
             ...bodyErrors,
             ...standardErrors,
             '409': problemResponse('The conversation is closed'),
@@ -146,7 +164,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             content: { 'application/json': { schema: { $ref: '#/components/schemas/CloseConversation' } } },
           },
           responses: {
-            '200': { description: 'Closed', content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } } },
+            '200': {
+              description: 'Closed',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } },
+            },
             ...bodyErrors,
             ...standardErrors,
           },
@@ -158,7 +179,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [
             conversationId,
             { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            },
           ],
           responses: {
             '200': {
@@ -181,7 +206,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } } },
+      '/healthz': {
+        get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } },
+      },
       '/readyz': {
         get: {
           summary: 'Readiness: PostgreSQL and Kafka answer',

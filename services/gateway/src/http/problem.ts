@@ -14,15 +14,20 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problemFor(code: ErrorCode, detail?: string, extensions: Record<string, unknown> = {}): Problem {
+export function problemFor(
+  code: ErrorCode,
+  detail?: string,
+  extensions: Record<string, unknown> = {},
+): Problem {
   const entry = ERROR_CATALOG[code];
+  // Extensions first: details can add fields but never overwrite the standard members.
   return {
+    ...extensions,
     type: `/problems/${code}`,
     title: entry.title,
     status: entry.status,
     code,
     ...(detail === undefined ? {} : { detail }),
-    ...extensions,
   };
 }
 
@@ -39,7 +44,10 @@ export function problemFromError(error: unknown): Problem {
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return problemFor('unsupported-media-type', (error as Error).message);
   }
-  return { ...problemFor('internal', 'An unexpected error occurred; quote errorId when reporting it.'), errorId: randomUUID() };
+  return {
+    ...problemFor('internal', 'An unexpected error occurred; quote errorId when reporting it.'),
+    errorId: randomUUID(),
+  };
 }
 
 export function sendProblem(res: Response, problem: Problem, instance?: string): void {

@@ -128,7 +128,11 @@ export class ConversationUpdates implements OnApplicationShutdown {
     }
   }
 
-  private async subscribe(client: Client, conversationId: string, afterSequence: number | undefined): Promise<void> {
+  private async subscribe(
+    client: Client,
+    conversationId: string,
+    afterSequence: number | undefined,
+  ): Promise<void> {
     const ref = { tenantId: client.tenant.id, conversationId };
     // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
     const subscription: Subscription = { lastSequence: 0, backlog: [] };
@@ -145,19 +149,27 @@ export class ConversationUpdates implements OnApplicationShutdown {
     }
     subscription.lastSequence = afterSequence ?? version;
     const stored =
-      afterSequence === undefined ? [] : await this.store.read(ref.tenantId, ref.conversationId, { afterSequence });
+      afterSequence === undefined
+        ? []
+        : await this.store.read(ref.tenantId, ref.conversationId, { afterSequence });
     const state = toView(await this.streams.load(ref));
     send(client.socket, { type: 'subscribed', conversationId, state });
     for (const event of stored) this.deliver(client, subscription, event, null);
     while (subscription.backlog && subscription.backlog.length > 0) {
       const event = subscription.backlog.shift() as ConversationEvent;
-      const eventState = event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
+      const eventState =
+        event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
       this.deliver(client, subscription, event, eventState);
     }
     subscription.backlog = null;
   }
 
-  private deliver(client: Client, subscription: Subscription, event: ConversationEvent, state: unknown): void {
+  private deliver(
+    client: Client,
+    subscription: Subscription,
+    event: ConversationEvent,
+    state: unknown,
+  ): void {
     if (event.sequence <= subscription.lastSequence) return;
     subscription.lastSequence = event.sequence;
     send(client.socket, { type: 'event', event });

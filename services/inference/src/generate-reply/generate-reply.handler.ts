@@ -15,7 +15,10 @@ export interface GenerationSettings {
 
 export const GENERATION_SETTINGS = Symbol('GENERATION_SETTINGS');
 
-type Outcome = Extract<PendingEvent, { type: 'conversation.reply-completed.v1' | 'conversation.reply-failed.v1' }>;
+type Outcome = Extract<
+  PendingEvent,
+  { type: 'conversation.reply-completed.v1' | 'conversation.reply-failed.v1' }
+>;
 
 /**
  * Streams one model reply into the conversation: batched chunk events while it generates, then
@@ -54,13 +57,19 @@ export class GenerateReplyHandler {
   }
 
   private async generate(
-    request: { turnId: string; prompt: { role: 'system' | 'user' | 'assistant'; content: string }[]; maxTokens: number },
+    request: {
+      turnId: string;
+      prompt: { role: 'system' | 'user' | 'assistant'; content: string }[];
+      maxTokens: number;
+    },
     attempt: number,
     emitChunk: (chunkIndex: number, text: string) => Promise<unknown>,
   ): Promise<Outcome> {
     const startedAt = performance.now();
     const signal = AbortSignal.timeout(this.settings.timeoutMs);
-    const chunker = new ReplyChunker(this.settings.chunkFlushMs, this.settings.chunkMaxChars, () => performance.now());
+    const chunker = new ReplyChunker(this.settings.chunkFlushMs, this.settings.chunkMaxChars, () =>
+      performance.now(),
+    );
     let text = '';
     let chunkIndex = 0;
     let firstTokenMs: number | null = null;
@@ -77,7 +86,8 @@ export class GenerateReplyHandler {
         if (rest !== null) await emitChunk(chunkIndex++, rest);
         const totalMs = performance.now() - startedAt;
         this.metrics.modelLatency.observe({ phase: 'total' }, totalMs / 1000);
-        if (firstTokenMs !== null) this.metrics.modelLatency.observe({ phase: 'first_token' }, firstTokenMs / 1000);
+        if (firstTokenMs !== null)
+          this.metrics.modelLatency.observe({ phase: 'first_token' }, firstTokenMs / 1000);
         return {
           eventId: derivedId(request.turnId, 'completed'),
           type: 'conversation.reply-completed.v1',
@@ -87,7 +97,10 @@ export class GenerateReplyHandler {
             text,
             model: this.llm.model,
             finishReason: part.finishReason,
-            usage: { promptTokens: part.promptTokens ?? 0, completionTokens: part.completionTokens ?? chunkIndex },
+            usage: {
+              promptTokens: part.promptTokens ?? 0,
+              completionTokens: part.completionTokens ?? chunkIndex,
+            },
             timings: { firstTokenMs: round(firstTokenMs), totalMs: round(totalMs) ?? 0 },
           },
         };
@@ -115,5 +128,8 @@ function round(ms: number | null): number | null {
 }
 
 function isConnectionError(error: unknown): boolean {
-  return error instanceof Error && /connect|ECONNREFUSED|ECONNRESET|fetch failed|network/i.test(`${error.name} ${error.message}`);
+  return (
+    error instanceof Error &&
+    /connect|ECONNREFUSED|ECONNRESET|fetch failed|network/i.test(`${error.name} ${error.message}`)
+  );
 }

@@ -18,7 +18,8 @@ export class ReplyChunker {
   push(text: string): string | null {
     this.buffer += text;
     if (this.buffer.length === 0) return null; // a chunk event needs text
-    if (this.buffer.length >= this.maxChars || this.now() - this.lastFlushAt >= this.flushMs) return this.take();
+    if (this.buffer.length >= this.maxChars || this.now() - this.lastFlushAt >= this.flushMs)
+      return this.take();
     return null;
   }
 

@@ -13,8 +13,10 @@ export class CloseConversationHandler {
 
   async execute({ ref, reason }: CloseConversationCommand): Promise<ConversationView> {
     const eventId = this.newId();
-    const { state } = await this.streams.execute(ref, { causationId: null, correlationId: eventId }, (current) =>
-      decide({ type: 'close-conversation', eventId, reason }, current),
+    const { state } = await this.streams.execute(
+      ref,
+      { causationId: null, correlationId: eventId },
+      (current) => decide({ type: 'close-conversation', eventId, reason }, current),
     );
     return toView(state);
   }
