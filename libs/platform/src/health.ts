@@ -15,21 +15,18 @@ export class HealthRegistry {
   async run(
     timeoutMs = 3_000,
   ): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
-    const results = await Promise.all(
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    await Promise.all(
       [...this.checks.entries()].map(async ([name, check]) => {
         try {
           await withTimeout(check(), timeoutMs, name);
-          return [name, { ok: true }] as const;
+          checks[name] = { ok: true };
         } catch (error) {
-          return [
-            name,
-            { ok: false, error: error instanceof Error ? error.message : String(error) },
-          ] as const;
+          checks[name] = { ok: false, error: error instanceof Error ? error.message : String(error) };
         }
       }),
     );
-    const checks: Record<string, { ok: boolean; error?: string }> = Object.fromEntries(results);
-    return { ready: results.every(([, result]) => result.ok), checks };
+    return { ready: Object.values(checks).every((result) => result.ok), checks };
   }
 }
 
