@@ -14,7 +14,6 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CommonConfig } from '@libs/config';
 
 const ROOT = resolve(__dirname, '..');
 const COMPOSE_FILE = 'docker-compose.yml';
@@ -93,43 +92,19 @@ async function loadServices(): Promise<ConfigReader[]> {
   return readers;
 }
 
-/**
- * init.ts builds its schema inside the CLI module, which runs main() when imported, so its keys
- * are read from the source. An entry `KEY: CommonConfig.KEY` reuses a common field (required-ness
- * and values are checked with the real field); any other entry counts as optional only when it
- * visibly ends in `.default(...)` or `.optional()`.
- */
-function loadInit(): ConfigReader {
-  const file = 'libs/platform/src/cli/init.ts';
-  const block = /const InitConfigSchema = z\.object\(\{([\s\S]*?)\}\);/.exec(
-    readFileSync(join(ROOT, file), 'utf8'),
-  )?.[1];
-  if (block === undefined) {
-    report(file, 'cannot find `const InitConfigSchema = z.object({...});` to read its keys');
-    return { name: 'init', keys: [], required: new Set() };
-  }
-  const common = CommonConfig as Record<string, z.ZodType>;
-  const keys: string[] = [];
-  const required = new Set<string>();
-  const commonFields: Record<string, z.ZodType> = {};
-  // One entry per `KEY:` line; an expression may run over several lines.
-  for (const entry of block.split(/\n(?=\s*[A-Z][A-Z0-9_]*\s*:)/)) {
-    const match = /^\s*([A-Z][A-Z0-9_]*)\s*:\s*([\s\S]*?),?\s*$/.exec(entry);
-    if (!match) continue;
-    const key = match[1]!;
-    const expression = match[2]!.trim();
-    keys.push(key);
-    const field = common[/^CommonConfig\.([A-Z][A-Z0-9_]*)$/.exec(expression)?.[1] ?? ''];
-    if (field) {
-      commonFields[key] = field;
-      if (isRequired(field)) required.add(key);
-    } else if (!/\.(default\([\s\S]*\)|optional\(\))$/.test(expression)) {
-      required.add(key);
-    }
-  }
-  if (keys.length === 0) report(file, 'InitConfigSchema has no keys this check can read');
-  const known = z.object(commonFields);
-  return { name: 'init', keys, required, validate: (env) => issuesOf(known, env) };
+/** init's schema lives beside its CLI (libs/platform/src/cli/init.config.ts), free of side effects. */
+async function loadInit(): Promise<ConfigReader> {
+  const { InitConfigSchema } = (await import(join(ROOT, 'libs/platform/src/cli/init.config.ts'))) as {
+    InitConfigSchema: z.ZodObject<Record<string, z.ZodType>>;
+  };
+  const shape = InitConfigSchema.shape;
+  const keys = Object.keys(shape);
+  return {
+    name: 'init',
+    keys,
+    required: new Set(keys.filter((key) => isRequired(shape[key]!))),
+    validate: (env) => issuesOf(InitConfigSchema, env),
+  };
 }
 
 // ---- one process's environment ----------------------------------------------------------------
@@ -516,7 +491,7 @@ function checkK8s(readers: Map<string, ConfigReader>): void {
 
 async function main(): Promise<void> {
   const readers = new Map<string, ConfigReader>();
-  for (const reader of [...(await loadServices()), loadInit()]) readers.set(reader.name, reader);
+  for (const reader of [...(await loadServices()), await loadInit()]) readers.set(reader.name, reader);
 
   checkCompose(readers);
   checkK8s(readers);

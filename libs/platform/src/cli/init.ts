@@ -4,19 +4,12 @@
  *   node dist/libs/platform/src/cli/init.js
  */
 import 'reflect-metadata';
-import { z } from 'zod';
-import { CommonConfig, loadConfigOrExit } from '@libs/config';
+import { loadConfigOrExit } from '@libs/config';
 import { createDataSource } from '@libs/event-store';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '../logger';
+import { InitConfigSchema } from './init.config';
 
-const InitConfigSchema = z.object({
-  DATABASE_URL: CommonConfig.DATABASE_URL,
-  KAFKA_BROKERS: CommonConfig.KAFKA_BROKERS,
-  KAFKA_TOPIC_PREFIX: CommonConfig.KAFKA_TOPIC_PREFIX,
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
-  LOG_LEVEL: CommonConfig.LOG_LEVEL,
-});
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(InitConfigSchema);
