@@ -65,6 +65,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
+  const admin = createKafka(
+    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  ).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+  await admin.deleteTopics({ topics });
+  await admin.disconnect();
 });
 
 async function storedEvents(conversationId: string): Promise<ConversationEvent[]> {
@@ -164,6 +172,19 @@ describe('a conversation turn end to end', () => {
     expect(seen).toEqual(stored);
     const validate = committedSchemaValidator();
     for (const event of seen) expect(validate(event)).toBeNull();
+  });
+
+  it('replays the stored stream to a late subscriber, in order, before live events', async () => {
+    const late = await alice.socket();
+    late.send({ type: 'subscribe', conversationId, afterSequence: 0 });
+    const stored = await storedEvents(conversationId);
+    await late.waitFor(
+      (frame) => frame.type === 'event' && (frame as EventFrame).event.sequence === stored.length,
+    );
+    expect(late.events(conversationId).map((event) => event.eventId)).toEqual(
+      stored.map((event) => event.eventId),
+    );
+    late.close();
   });
 
   it('records a retried message once and answers it once', async () => {
@@ -377,10 +398,8 @@ describe('failures mid-turn', () => {
     const socket = await alice.socket();
     socket.send({ type: 'subscribe', conversationId });
     await socket.waitFor((frame) => frame.type === 'subscribed');
-    const messageId = await alice.sendMessage(
-      conversationId,
-      'Please tell me a long story about a lost parcel.',
-    );
+    // A reply that is surely long (capped by REPLY_MAX_TOKENS), so the kill lands mid-stream.
+    const messageId = await alice.sendMessage(conversationId, 'Count from 1 to 100, one number per line.');
     const firstChunk = await socket.waitFor<EventFrame>(
       (frame) =>
         frame.type === 'event' &&
@@ -390,10 +409,9 @@ describe('failures mid-turn', () => {
     const completedBeforeKill = socket
       .events(conversationId)
       .some((event) => event.type === 'conversation.reply-completed.v1');
-    expect(completedBeforeKill).toBe(false); // the kill really landed mid-turn
-
     services.start('inference');
     await services.waitReady('inference');
+    expect(completedBeforeKill).toBe(false); // the kill really landed mid-turn
     const done = await socket.waitForReply(messageId, 180_000);
     expect(done.type).toBe('conversation.reply-completed.v1');
     expect(done.data.turnId).toBe(firstChunk.event.data.turnId);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PendingEvent } from '@contracts';
+import type { ConversationEvent, PendingEvent } from '@contracts';
 import type { AppendTarget } from '@libs/event-store';
 
 /** Builders for pending events and append targets, so tests state only what they vary. */
@@ -29,4 +29,22 @@ export function target(
   expectedVersion: AppendTarget['expectedVersion'],
 ): AppendTarget {
   return { tenantId, conversationId, expectedVersion, causationId: null, correlationId: randomUUID() };
+}
+
+/** A complete envelope, as the event store would have built it, for tests that publish directly. */
+export function envelopeOf(
+  pending: PendingEvent,
+  conversationId: string,
+  sequence: number,
+  tenantId = 'acme',
+): ConversationEvent {
+  return {
+    ...pending,
+    tenantId,
+    conversationId,
+    sequence,
+    occurredAt: new Date().toISOString(),
+    causationId: null,
+    correlationId: randomUUID(),
+  };
 }

@@ -47,7 +47,12 @@ export interface TestKafka {
   /** Records every message of a topic from the beginning, in a group of its own. */
   record(topic: string): Promise<TopicRecorder>;
   /** Sends raw bytes, as a foreign or broken producer would. */
-  produceRaw(topic: string, messages: { key?: string; value: string; partition?: number }[]): Promise<void>;
+  produceRaw(
+    topic: string,
+    messages: { key?: string; value: string | null; partition?: number; headers?: Record<string, string> }[],
+  ): Promise<void>;
+  /** How many messages a topic holds (sum over partitions), from the broker's offsets. */
+  topicSize(topic: string): Promise<number>;
   /** Deletes every topic and consumer group under the prefix. */
   drop(): Promise<void>;
 }
@@ -78,6 +83,8 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
       const consumer = kafka.consumer({
         groupId: `${prefix}recorder-${++groupCounter}`,
         allowAutoTopicCreation: false,
+        // Short fetch waits, so that stopping the recorder does not wait out a long poll.
+        maxWaitTimeInMs: 100,
       });
       recorders.add(consumer);
       await consumer.connect();
@@ -108,6 +115,16 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
         rawProducerConnected = true;
       }
       await rawProducer.send({ topic, acks: -1, messages });
+    },
+    async topicSize(topic) {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+      } finally {
+        await admin.disconnect();
+      }
     },
     async drop() {
       for (const consumer of recorders) await consumer.disconnect().catch(() => undefined);

@@ -41,7 +41,9 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 }
 
 function openSocket(): Promise<WebSocket> {
-  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
@@ -49,7 +51,10 @@ function openSocket(): Promise<WebSocket> {
 }
 
 /** Resolves with the completed reply of the turn answering `messageId`, printing chunks as they stream. */
-function awaitReply(socket: WebSocket, messageId: string): Promise<{ text: string; model: string; totalMs: number }> {
+function awaitReply(
+  socket: WebSocket,
+  messageId: string,
+): Promise<{ text: string; model: string; totalMs: number }> {
   return new Promise((resolve, reject) => {
     let turnId: string | null = null;
     const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
@@ -58,7 +63,10 @@ function awaitReply(socket: WebSocket, messageId: string): Promise<{ text: strin
       if (frame.type !== 'event') return;
       const { event } = frame as EventFrame;
       const data = event.data;
-      if (event.type === 'conversation.reply-requested.v1' && (data.inReplyTo as string[]).includes(messageId)) {
+      if (
+        event.type === 'conversation.reply-requested.v1' &&
+        (data.inReplyTo as string[]).includes(messageId)
+      ) {
         turnId = data.turnId as string;
       } else if (event.type === 'conversation.reply-chunk-generated.v1' && data.turnId === turnId) {
         process.stdout.write(String(data.text));
@@ -68,7 +76,8 @@ function awaitReply(socket: WebSocket, messageId: string): Promise<{ text: strin
       ) {
         clearTimeout(timer);
         socket.off('message', onMessage);
-        if (event.type === 'conversation.reply-failed.v1') reject(new Error(`reply failed: ${String(data.message)}`));
+        if (event.type === 'conversation.reply-failed.v1')
+          reject(new Error(`reply failed: ${String(data.message)}`));
         else {
           const timings = data.timings as { totalMs: number };
           resolve({ text: String(data.text), model: String(data.model), totalMs: timings.totalMs });
@@ -95,16 +104,25 @@ async function main(): Promise<void> {
   for (const turn of TURNS) {
     console.log(`\n[${turn.label}] customer: ${turn.text}`);
     const started = performance.now();
-    const accepted = await api<{ messageId: string }>('POST', `/v1/conversations/${id}/messages`, { text: turn.text });
+    const accepted = await api<{ messageId: string }>('POST', `/v1/conversations/${id}/messages`, {
+      text: turn.text,
+    });
     process.stdout.write('assistant (streaming): ');
     const reply = await awaitReply(socket, accepted.messageId);
     const elapsed = performance.now() - started;
-    console.log(`\n-> reply from ${reply.model} in ${Math.round(elapsed)} ms end to end (model ${Math.round(reply.totalMs)} ms)`);
+    console.log(
+      `\n-> reply from ${reply.model} in ${Math.round(elapsed)} ms end to end (model ${Math.round(reply.totalMs)} ms)`,
+    );
   }
   socket.close();
 
-  const state = await api<{ status: string; version: number; turnsCompleted: number }>('GET', `/v1/conversations/${id}`);
-  console.log(`\nstate: ${state.status}, ${state.turnsCompleted} turns, ${state.version} events in the stream`);
+  const state = await api<{ status: string; version: number; turnsCompleted: number }>(
+    'GET',
+    `/v1/conversations/${id}`,
+  );
+  console.log(
+    `\nstate: ${state.status}, ${state.turnsCompleted} turns, ${state.version} events in the stream`,
+  );
   console.log(`
 Where to look next:
   state         curl -H "Authorization: Bearer ${apiKey}" ${baseUrl}/v1/conversations/${id}

@@ -13,16 +13,24 @@ import { fold, toView } from '@libs/conversation';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'base-url': { type: 'string', default: 'http://127.0.0.1:3000' }, 'api-key': { type: 'string' } },
+  options: {
+    'base-url': { type: 'string', default: 'http://127.0.0.1:3000' },
+    'api-key': { type: 'string' },
+  },
 });
 
 function demoKey(): string {
-  const file = join(process.env.CONVO_STACK_HOME ?? join(homedir(), '.cache', 'convo-engine'), 'demo-tenant.json');
+  const file = join(
+    process.env.CONVO_STACK_HOME ?? join(homedir(), '.cache', 'convo-engine'),
+    'demo-tenant.json',
+  );
   return (JSON.parse(readFileSync(file, 'utf8')) as { apiKey: string }).apiKey;
 }
 
 async function get<T>(path: string, apiKey: string): Promise<T> {
-  const response = await fetch(`${args['base-url']}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const response = await fetch(`${args['base-url']}${path}`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
   if (!response.ok) throw new Error(`GET ${path} -> ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -33,7 +41,7 @@ async function main(): Promise<void> {
   const apiKey = args['api-key'] ?? demoKey();
   const live = await get<unknown>(`/v1/conversations/${conversationId}`, apiKey);
   const events: ConversationEvent[] = [];
-  for (let after: number | null = 0; after !== null; ) {
+  for (let after: number | null = 0; after !== null;) {
     const page: { events: unknown[]; nextAfter: number | null } = await get(
       `/v1/conversations/${conversationId}/events?after=${after}&limit=500`,
       apiKey,
@@ -48,14 +56,23 @@ async function main(): Promise<void> {
   const replayed = toView(fold(events));
   const version = (live as { version?: number }).version;
   if (version !== replayed.version) {
-    console.log(`the conversation moved on while reading (live v${version}, replayed v${replayed.version}); run again`);
+    console.log(
+      `the conversation moved on while reading (live v${version}, replayed v${replayed.version}); run again`,
+    );
     process.exit(1);
   }
   if (!isDeepStrictEqual(replayed, live)) {
-    console.log('MISMATCH\nreplayed:', JSON.stringify(replayed, null, 2), '\nlive:', JSON.stringify(live, null, 2));
+    console.log(
+      'MISMATCH\nreplayed:',
+      JSON.stringify(replayed, null, 2),
+      '\nlive:',
+      JSON.stringify(live, null, 2),
+    );
     process.exit(1);
   }
-  console.log(`replayed ${events.length} events: identical to GET /v1/conversations/${conversationId} (status ${replayed.status})`);
+  console.log(
+    `replayed ${events.length} events: identical to GET /v1/conversations/${conversationId} (status ${replayed.status})`,
+  );
 }
 
 main().catch((error: unknown) => {

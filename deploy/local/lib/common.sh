@@ -71,9 +71,10 @@ apt_install() {
   (( ${#missing[@]} == 0 )) && return 0
   log "apt-get install ${missing[*]}"
   if [[ ! -f "$STACK_RUN/apt-updated" ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && touch "$STACK_RUN/apt-updated"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq && touch "$STACK_RUN/apt-updated"
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Lock timeout: components install in parallel (deploy/local/lib/stack.sh) and may both need apt.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # wait_ready NAME TIMEOUT_SECONDS CMD...: like wait_for, for a process start_bg just started:

@@ -281,7 +281,11 @@ describe('EventStore.append of invalid events', () => {
     ['empty message text', () => messageReceived('   ')],
     [
       'a message id that is not a uuid',
-      () => ({ ...messageReceived('x'), data: { messageId: 'm-1', text: 'x' } }),
+      () => ({
+        eventId: randomUUID(),
+        type: 'conversation.message-received.v1',
+        data: { messageId: 'm-1', text: 'x' },
+      }),
     ],
     ['an unknown field in data', () => ({ ...started(), data: { ...started().data, extra: 1 } as never })],
     [
@@ -343,9 +347,9 @@ describe('EventStore.append of invalid events', () => {
   });
 
   // BUG: the schema accepts text that PostgreSQL's jsonb cannot store (U+0000, unpaired surrogates),
-  // so the append fails with a raw QueryFailedError instead of validation-failed. Callers treat a
-  // non-AppError as retryable: the gateway answers 500, and a Kafka consumer retries the message
-  // for ever. Remove `.failing` once the contracts refuse such text.
+  // so the append fails with a raw QueryFailedError instead of validation-failed: the gateway answers
+  // a customer's message with a 500, and a consumer appending such text (inference, from model
+  // output) sees a "retryable" error. Remove `.failing` once the contracts refuse such text.
   it.failing.each([
     ['a NUL character', 'before\u0000after'],
     ['an unpaired surrogate', 'broken \ud800 emoji'],

@@ -17,20 +17,20 @@ afterAll(async () => {
 });
 
 async function processedRows(consumer: string, eventId: string): Promise<number> {
-  const [{ n }] = await db.dataSource.query(
+  const rows: { n: number }[] = await db.dataSource.query(
     `SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1 AND event_id = $2`,
     [consumer, eventId],
   );
-  return n;
+  return rows[0]?.n ?? 0;
 }
 
 /** Sessions of this suite's database blocked on a row lock, seen from the server itself. */
 async function sessionsWaitingOnLocks(): Promise<number> {
-  const [{ n }] = await db.dataSource.query(
+  const rows: { n: number }[] = await db.dataSource.query(
     `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
     [db.name],
   );
-  return n;
+  return rows[0]?.n ?? 0;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -83,12 +83,15 @@ describe('InboxRepository.once', () => {
     const effect = jest.fn(() => gate.promise);
 
     const calls = Array.from({ length: 5 }, () => inbox.once('audit', eventId, effect));
-    // The first holds the row while its effect runs; the other four must be queued behind it.
-    await waitFor(
-      'four deliveries blocked on the first one',
-      async () => (await sessionsWaitingOnLocks()) === 4,
-    );
-    gate.resolve();
+    try {
+      // The first holds the row while its effect runs; the other four must be queued behind it.
+      await waitFor(
+        'four deliveries blocked on the first one',
+        async () => (await sessionsWaitingOnLocks()) === 4,
+      );
+    } finally {
+      gate.resolve();
+    }
     const results = await Promise.all(calls);
 
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -104,12 +107,19 @@ describe('InboxRepository.once', () => {
       await gate.promise;
       throw new Error('crashed half-way');
     });
-    await waitFor('the first effect to start', () => calls.length === 1);
-    const second = inbox.once('audit', eventId, async () => {
-      calls.push('second');
-    });
-    await waitFor('the redelivery to wait on the first', async () => (await sessionsWaitingOnLocks()) === 1);
-    gate.resolve();
+    let second: Promise<boolean> | undefined;
+    try {
+      await waitFor('the first effect to start', () => calls.length === 1);
+      second = inbox.once('audit', eventId, async () => {
+        calls.push('second');
+      });
+      await waitFor(
+        'the redelivery to wait on the first',
+        async () => (await sessionsWaitingOnLocks()) === 1,
+      );
+    } finally {
+      gate.resolve();
+    }
 
     await expect(first).rejects.toThrow('crashed half-way');
     expect(await second).toBe(true);

@@ -1,5 +1,5 @@
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import type { Logger } from 'pino';
 import { AppError, DEAD_LETTER_HEADERS, TOPICS, parseEvent, type ConversationEvent } from '@contracts';
@@ -40,6 +40,8 @@ export interface KafkaEventServerOptions {
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
+  /** Batches being handled in the background; close() lets them finish. */
+  private readonly inflight = new Set<Promise<void>>();
   private joined = false;
 
   constructor(private readonly options: KafkaEventServerOptions) {
@@ -71,8 +73,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       }
       await consumer.run({
         autoCommit: true,
+        // Commit as soon as one handled offset is resolved: a crash redelivers at most the message in hand.
+        autoCommitThreshold: 1,
+        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.concurrency ?? 1,
-        eachMessage: (payload) => this.withHeartbeat(payload, () => this.handleMessage(payload)),
+        eachBatch: (payload) => this.takeBatch(payload),
       });
       callback();
     } catch (error) {
@@ -88,6 +93,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = null;
+    await consumer?.stop();
+    await Promise.race([Promise.allSettled([...this.inflight]), delay(15_000)]);
     await consumer?.disconnect();
   }
 
@@ -99,32 +106,62 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return this.consumer as T;
   }
 
-  /** Keeps the group membership alive while a handler runs longer than the session timeout. */
-  private async withHeartbeat(payload: EachMessagePayload, run: () => Promise<void>): Promise<void> {
-    const timer = setInterval(() => {
-      payload
-        .heartbeat()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'heartbeat failed'));
-    }, 3_000);
-    try {
-      await run();
-    } finally {
-      clearInterval(timer);
+  /**
+   * Hands a batch to a background worker and pauses its partition until the worker is done, so a slow
+   * handler (a model call) holds up only its own partition: kafkajs fetches again for all the others
+   * at once. Offsets are resolved and committed message by message after handling, so a crash
+   * redelivers exactly what was not finished.
+   */
+  private takeBatch(payload: EachBatchPayload): Promise<void> {
+    const resume = payload.pause();
+    const work = this.processBatch(payload)
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'batch processing failed'))
+      .finally(() => {
+        this.inflight.delete(work);
+        resume();
+      });
+    this.inflight.add(work);
+    return Promise.resolve();
+  }
+
+  private async processBatch({
+    batch,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) {
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      const handled = await this.handleMessage({ topic, partition, message });
+      if (!handled) {
+        // Persistent failure: fetch this message again after the partition resumes.
+        this.consumer?.seek({ topic, partition, offset: message.offset });
+        return;
+      }
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
     }
   }
 
-  private async handleMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+  /** Returns false when a retryable failure persisted: the message must be delivered again. */
+  private async handleMessage({
+    topic,
+    partition,
+    message,
+  }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>): Promise<boolean> {
     const context: EventContext = { topic, partition, offset: message.offset };
     const parsed = parseEvent(message.value);
     if (!parsed.ok) {
       await this.deadLetter(message, context, parsed.reason, parsed.detail);
-      return;
+      return true;
     }
     const event = parsed.event;
     const handler = this.getHandlerByPattern(event.type);
     if (!handler) {
       this.options.onHandled?.(event, 'ignored');
-      return;
+      return true;
     }
     const maxAttempts = this.options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
@@ -133,20 +170,19 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           defaultValue: undefined,
         });
         this.options.onHandled?.(event, 'handled');
-        return;
+        return true;
       } catch (error) {
         const retryable = !(error instanceof AppError) || error.retryable;
         if (!retryable) {
           await this.deadLetter(message, context, 'handler-rejected', describe(error));
           this.options.onHandled?.(event, 'dead-lettered');
-          return;
+          return true;
         }
         this.options.logger.warn(
           { err: error, eventId: event.eventId, attempt, ...context },
           'handler failed',
         );
-        // Persistent failures are rethrown: kafkajs does not commit the offset and redelivers.
-        if (attempt >= maxAttempts) throw error;
+        if (attempt >= maxAttempts) return false;
         await delay(Math.min(200 * 2 ** attempt, 5_000));
       }
     }

@@ -74,6 +74,9 @@ export class OpenAiCompatibleClient implements LlmClient {
         completionTokens = chunk.usage.completion_tokens;
       }
     }
+    // The SDK ends the iteration quietly when the request is aborted: that is not a finished reply.
+    if (signal.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new Error('the model call was aborted');
     yield { kind: 'done', finishReason, promptTokens, completionTokens };
   }
 

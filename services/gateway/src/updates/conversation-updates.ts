@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@contracts';
-import { fold, toView } from '@libs/conversation';
+import { evolve, initialState, toView, type ConversationState } from '@libs/conversation';
 import { ConversationStreams, EventStore, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { TenantResolver, bearerToken } from '../auth';
@@ -12,8 +12,11 @@ import { TenantResolver, bearerToken } from '../auth';
 export const WS_PATH = '/v1/ws';
 
 interface Subscription {
+  ref: { tenantId: string; conversationId: string };
   /** Highest sequence sent; older or repeated events (redeliveries) are not sent again. */
   lastSequence: number;
+  /** The conversation as of the events applied so far, evolved event by event (no re-reading). */
+  state: ConversationState;
   /** Live events that arrive while stored ones are being replayed wait here. */
   backlog: ConversationEvent[] | null;
 }
@@ -54,8 +57,6 @@ export class ConversationUpdates implements OnApplicationShutdown {
     const listeners = [...this.clients].filter(
       (client) => client.tenant.id === event.tenantId && client.subscriptions.has(event.conversationId),
     );
-    if (listeners.length === 0) return;
-    const state = event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
     for (const client of listeners) {
       const subscription = client.subscriptions.get(event.conversationId);
       if (!subscription) continue;
@@ -63,7 +64,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
         subscription.backlog.push(event);
         continue;
       }
-      this.deliver(client, subscription, event, state);
+      await this.deliver(client, subscription, event);
     }
   }
 
@@ -135,10 +136,10 @@ export class ConversationUpdates implements OnApplicationShutdown {
   ): Promise<void> {
     const ref = { tenantId: client.tenant.id, conversationId };
     // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
-    const subscription: Subscription = { lastSequence: 0, backlog: [] };
+    const subscription: Subscription = { ref, lastSequence: 0, state: initialState(), backlog: [] };
     client.subscriptions.set(conversationId, subscription);
-    const version = await this.store.streamVersion(ref.tenantId, ref.conversationId);
-    if (!version) {
+    const state = await this.streams.load(ref);
+    if (state.version === 0) {
       client.subscriptions.delete(conversationId);
       return send(client.socket, {
         type: 'error',
@@ -147,39 +148,35 @@ export class ConversationUpdates implements OnApplicationShutdown {
         conversationId,
       });
     }
-    subscription.lastSequence = afterSequence ?? version;
+    subscription.state = state;
+    subscription.lastSequence = afterSequence ?? state.version;
+    send(client.socket, { type: 'subscribed', conversationId, state: toView(state) });
     const stored =
       afterSequence === undefined
         ? []
         : await this.store.read(ref.tenantId, ref.conversationId, { afterSequence });
-    const state = toView(await this.streams.load(ref));
-    send(client.socket, { type: 'subscribed', conversationId, state });
-    for (const event of stored) this.deliver(client, subscription, event, null);
+    for (const event of stored) await this.deliver(client, subscription, event);
     while (subscription.backlog && subscription.backlog.length > 0) {
-      const event = subscription.backlog.shift() as ConversationEvent;
-      const eventState =
-        event.type === 'conversation.reply-chunk-generated.v1' ? null : await this.stateOf(event);
-      this.deliver(client, subscription, event, eventState);
+      await this.deliver(client, subscription, subscription.backlog.shift() as ConversationEvent);
     }
     subscription.backlog = null;
   }
 
-  private deliver(
-    client: Client,
-    subscription: Subscription,
-    event: ConversationEvent,
-    state: unknown,
-  ): void {
+  /** Sends an event once, in order, then the state it leads to (not after chunks, which change nothing). */
+  private async deliver(client: Client, subscription: Subscription, event: ConversationEvent): Promise<void> {
     if (event.sequence <= subscription.lastSequence) return;
     subscription.lastSequence = event.sequence;
     send(client.socket, { type: 'event', event });
-    if (state !== null) send(client.socket, { type: 'state', state });
-  }
-
-  /** The state as of this event: the stream replayed up to its sequence. */
-  private async stateOf(event: ConversationEvent): Promise<unknown> {
-    const events = await this.store.read(event.tenantId, event.conversationId, { limit: event.sequence });
-    return toView(fold(events));
+    if (event.sequence <= subscription.state.version) return; // already in the state sent on subscribe
+    if (event.sequence === subscription.state.version + 1) {
+      subscription.state = evolve(subscription.state, event);
+    } else {
+      // This gateway missed events (it joined Kafka late): the store has them.
+      subscription.state = await this.streams.load(subscription.ref);
+    }
+    if (event.type !== 'conversation.reply-chunk-generated.v1') {
+      send(client.socket, { type: 'state', state: toView(subscription.state) });
+    }
   }
 
   private sweep(): void {

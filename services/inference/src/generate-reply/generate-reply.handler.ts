@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PendingEvent } from '@contracts';
+import type { EventOfType, PendingEvent } from '@contracts';
 import { contextOf, derivedId } from '@libs/conversation';
 import { ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
@@ -15,10 +15,14 @@ export interface GenerationSettings {
 
 export const GENERATION_SETTINGS = Symbol('GENERATION_SETTINGS');
 
+type Request = EventOfType<'conversation.reply-requested.v1'>;
 type Outcome = Extract<
   PendingEvent,
   { type: 'conversation.reply-completed.v1' | 'conversation.reply-failed.v1' }
 >;
+
+/** Thrown into the model stream when the turn stopped being ours (conversation closed, turn answered). */
+class TurnSuperseded extends Error {}
 
 /**
  * Streams one model reply into the conversation: batched chunk events while it generates, then
@@ -41,65 +45,109 @@ export class GenerateReplyHandler {
     const state = await this.streams.load(ref);
     const turn = contextOf(state).activeTurn;
     if (turn?.turnId !== request.data.turnId) return; // already answered, failed or superseded
-    const attempt = turn.attempt + 1;
-    const causation = { causationId: request.eventId, correlationId: request.correlationId };
-    const appendFact = (event: PendingEvent) =>
-      this.store.append({ ...ref, ...causation, expectedVersion: 'any' }, [event]);
-
-    const outcome = await this.generate(request.data, attempt, (chunkIndex, text) =>
-      appendFact({
-        eventId: derivedId(request.data.turnId, 'chunk', String(attempt), String(chunkIndex)),
-        type: 'conversation.reply-chunk-generated.v1',
-        data: { turnId: request.data.turnId, attempt, chunkIndex, text },
-      }),
-    );
-    await appendFact(outcome);
+    const outcome = await new TurnGeneration(this, request, turn.attempt + 1, state.version).run();
+    if (outcome) await this.append(request, outcome);
   }
 
-  private async generate(
-    request: {
-      turnId: string;
-      prompt: { role: 'system' | 'user' | 'assistant'; content: string }[];
-      maxTokens: number;
-    },
-    attempt: number,
-    emitChunk: (chunkIndex: number, text: string) => Promise<unknown>,
-  ): Promise<Outcome> {
-    const startedAt = performance.now();
-    const signal = AbortSignal.timeout(this.settings.timeoutMs);
-    const chunker = new ReplyChunker(this.settings.chunkFlushMs, this.settings.chunkMaxChars, () =>
-      performance.now(),
+  /** Appends one fact of this turn; returns the stream version after it. */
+  async append(request: Request, event: PendingEvent): Promise<number> {
+    const result = await this.store.append(
+      {
+        tenantId: request.tenantId,
+        conversationId: request.conversationId,
+        causationId: request.eventId,
+        correlationId: request.correlationId,
+        expectedVersion: 'any',
+      },
+      [event],
     );
+    return result.version;
+  }
+
+  async turnStillOpen(request: Request): Promise<boolean> {
+    const state = await this.streams.load({
+      tenantId: request.tenantId,
+      conversationId: request.conversationId,
+    });
+    return contextOf(state).activeTurn?.turnId === request.data.turnId;
+  }
+
+  get model(): LlmClient {
+    return this.llm;
+  }
+
+  get config(): GenerationSettings {
+    return this.settings;
+  }
+
+  observe(phase: 'first_token' | 'total', ms: number): void {
+    this.metrics.modelLatency.observe({ phase }, ms / 1000);
+  }
+
+  warn(details: Record<string, unknown>, message: string): void {
+    this.logger.warn(details, message);
+  }
+}
+
+/** One attempt at one turn: reads the model stream while chunk appends run behind it in order. */
+class TurnGeneration {
+  private readonly superseded = new AbortController();
+  private readonly timeout: AbortSignal;
+  private appends: Promise<void> = Promise.resolve();
+  /** A chunk that could not be stored: the request must be retried, not answered. */
+  private appendFailure: unknown = null;
+  private chunkIndex = 0;
+
+  constructor(
+    private readonly handler: GenerateReplyHandler,
+    private readonly request: Request,
+    private readonly attempt: number,
+    /** The stream version we last saw; any other writer moving it makes us check the turn is still ours. */
+    private knownVersion: number,
+  ) {
+    this.timeout = AbortSignal.timeout(handler.config.timeoutMs);
+  }
+
+  /** The outcome to append, or null when the turn is no longer ours. */
+  async run(): Promise<Outcome | null> {
+    const { turnId, prompt, maxTokens } = this.request.data;
+    const startedAt = performance.now();
+    const { chunkFlushMs, chunkMaxChars } = this.handler.config;
+    const chunker = new ReplyChunker(chunkFlushMs, chunkMaxChars, () => performance.now());
+    const signal = AbortSignal.any([this.timeout, this.superseded.signal]);
     let text = '';
-    let chunkIndex = 0;
+    let deltas = 0;
     let firstTokenMs: number | null = null;
     try {
-      for await (const part of this.llm.streamChat(request.prompt, request.maxTokens, signal)) {
+      for await (const part of this.handler.model.streamChat(prompt, maxTokens, signal)) {
         if (part.kind === 'delta') {
           firstTokenMs ??= performance.now() - startedAt;
           text += part.text;
+          deltas++;
           const chunk = chunker.push(part.text);
-          if (chunk !== null) await emitChunk(chunkIndex++, chunk);
+          if (chunk !== null) this.emitChunk(chunk);
           continue;
         }
-        const rest = chunker.drain();
-        if (rest !== null) await emitChunk(chunkIndex++, rest);
+        // Model time ends with the stream, not with our appends, which ran behind it.
         const totalMs = performance.now() - startedAt;
-        this.metrics.modelLatency.observe({ phase: 'total' }, totalMs / 1000);
-        if (firstTokenMs !== null)
-          this.metrics.modelLatency.observe({ phase: 'first_token' }, firstTokenMs / 1000);
+        const rest = chunker.drain();
+        if (rest !== null) this.emitChunk(rest);
+        await this.appends;
+        if (this.superseded.signal.aborted) return null;
+        this.handler.observe('total', totalMs);
+        if (firstTokenMs !== null) this.handler.observe('first_token', firstTokenMs);
         return {
-          eventId: derivedId(request.turnId, 'completed'),
+          eventId: derivedId(turnId, 'completed'),
           type: 'conversation.reply-completed.v1',
           data: {
-            turnId: request.turnId,
-            attempt,
+            turnId,
+            attempt: this.attempt,
             text,
-            model: this.llm.model,
+            model: this.handler.model.model,
             finishReason: part.finishReason,
             usage: {
               promptTokens: part.promptTokens ?? 0,
-              completionTokens: part.completionTokens ?? chunkIndex,
+              completionTokens: part.completionTokens ?? deltas,
             },
             timings: { firstTokenMs: round(firstTokenMs), totalMs: round(totalMs) ?? 0 },
           },
@@ -107,19 +155,47 @@ export class GenerateReplyHandler {
       }
       throw new Error('the model stream ended without a finish');
     } catch (error) {
-      const timedOut = signal.aborted;
-      this.logger.warn({ err: error, turnId: request.turnId, attempt, timedOut }, 'model call failed');
+      await this.appends.catch(() => undefined);
+      if (this.appendFailure !== null) throw this.appendFailure;
+      if (this.superseded.signal.aborted) return null;
+      const timedOut = this.timeout.aborted;
+      this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
       return {
-        eventId: derivedId(request.turnId, 'failed'),
+        eventId: derivedId(turnId, 'failed'),
         type: 'conversation.reply-failed.v1',
         data: {
-          turnId: request.turnId,
-          attempt,
+          turnId,
+          attempt: this.attempt,
           code: timedOut ? 'model-timeout' : isConnectionError(error) ? 'model-unavailable' : 'model-error',
           message: (error instanceof Error ? error.message : String(error)).slice(0, 2000),
         },
       };
     }
+  }
+
+  /** Queues a chunk append behind the previous ones; the model stream keeps flowing meanwhile. */
+  private emitChunk(text: string): void {
+    const { turnId } = this.request.data;
+    const chunkIndex = this.chunkIndex++;
+    const event: PendingEvent = {
+      eventId: derivedId(turnId, 'chunk', String(this.attempt), String(chunkIndex)),
+      type: 'conversation.reply-chunk-generated.v1',
+      data: { turnId, attempt: this.attempt, chunkIndex, text },
+    };
+    this.appends = this.appends.then(async () => {
+      if (this.superseded.signal.aborted) return;
+      const version = await this.handler.append(this.request, event);
+      const othersWrote = version !== this.knownVersion + 1;
+      this.knownVersion = version;
+      if (othersWrote && !(await this.handler.turnStillOpen(this.request))) {
+        this.superseded.abort(new TurnSuperseded('the turn was closed or answered elsewhere'));
+      }
+    });
+    // Stop generating at once; run() rethrows the failure so the request is delivered again.
+    this.appends.catch((error: unknown) => {
+      this.appendFailure ??= error;
+      this.superseded.abort(error);
+    });
   }
 }
 

@@ -38,13 +38,20 @@ function setup(
   given: ConversationStreamBuilder,
   model: ScriptedModel,
   settings: Partial<GenerationSettings> = {},
+  /** Another writer, acting after each of our appends. */
+  afterAppend: (appended: Appended[]) => void = () => undefined,
 ) {
   const appended: Appended[] = [];
   const streams = { load: () => Promise.resolve(fold(given.events)) } as unknown as ConversationStreams;
   const store = {
     append: (target: AppendTarget, events: PendingEvent[]) => {
       appended.push(...events.map((event) => ({ target, event })));
-      return Promise.resolve({ status: 'appended', events: [], version: 0 });
+      afterAppend(appended);
+      return Promise.resolve({
+        status: 'appended',
+        events: [],
+        version: given.events.length + appended.length,
+      });
     },
   } as unknown as EventStore;
   const handler = new GenerateReplyHandler(
@@ -134,6 +141,37 @@ describe('GenerateReplyHandler', () => {
     expect(appended.every(({ event }) => (event.data as { attempt: number }).attempt === 2)).toBe(true);
     expect(appended[0]?.event.eventId).toBe(derivedId(turnId, 'chunk', '2', '0'));
     expect(appended.at(-1)?.event.eventId).toBe(derivedId(turnId, 'completed'));
+  });
+
+  it('stops generating, and appends no completion, when the conversation is closed mid-reply', async () => {
+    const { given, request } = openTurn();
+    let generated = 0;
+    const chatty = new ScriptedModel(async function* (signal) {
+      for (; generated < 1_000; generated++) {
+        if (signal.aborted) throw signal.reason;
+        yield { kind: 'delta', text: 'word ' };
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      yield { kind: 'done', finishReason: 'length', promptTokens: 1, completionTokens: generated };
+    });
+    const { handler, appended } = setup(given, chatty, {}, (ours) => {
+      if (ours.length === 1) given.closed('customer-left');
+    });
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(generated).toBeLessThan(1_000);
+    expect(appended.map(({ event }) => event.type)).not.toContain('conversation.reply-completed.v1');
+    expect(appended.map(({ event }) => event.type)).not.toContain('conversation.reply-failed.v1');
+  });
+
+  it('rethrows when a chunk cannot be stored, so the request is delivered again', async () => {
+    const { given, request } = openTurn();
+    const { handler } = setup(given, new ScriptedModel(speaks('a', 'b', 'c')), {}, () => {
+      throw new Error('connection terminated');
+    });
+
+    await expect(handler.execute(new GenerateReplyCommand(request))).rejects.toThrow('connection terminated');
   });
 
   it('turns a model slower than the deadline into reply-failed model-timeout', async () => {

@@ -1,10 +1,12 @@
 /**
  * Batches streamed tokens into chunks: one event per interval or per size, whichever comes first,
- * so a reply costs a handful of events instead of one per token. The clock is passed in.
+ * so a reply costs a handful of events instead of one per token. The first text goes out at once,
+ * since time to first token is what a waiting customer notices. The clock is passed in.
  */
 export class ReplyChunker {
   private buffer = '';
   private lastFlushAt: number;
+  private flushedAny = false;
 
   constructor(
     private readonly flushMs: number,
@@ -18,7 +20,11 @@ export class ReplyChunker {
   push(text: string): string | null {
     this.buffer += text;
     if (this.buffer.length === 0) return null; // a chunk event needs text
-    if (this.buffer.length >= this.maxChars || this.now() - this.lastFlushAt >= this.flushMs)
+    if (
+      !this.flushedAny ||
+      this.buffer.length >= this.maxChars ||
+      this.now() - this.lastFlushAt >= this.flushMs
+    )
       return this.take();
     return null;
   }
@@ -32,6 +38,7 @@ export class ReplyChunker {
     const chunk = this.buffer;
     this.buffer = '';
     this.lastFlushAt = this.now();
+    this.flushedAny = true;
     return chunk;
   }
 }
