@@ -4,9 +4,19 @@ import { defineEvent } from './define-event';
 /** A customer message may be at most 32 KiB of UTF-8. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 
-export const MessageTextSchema = z
-  .string()
-  .min(1)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True for text every reader can store: no NUL (PostgreSQL refuses it in JSON) and well-formed UTF-16. */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+}
+
+/** Every free-text field of every event: storable in any JSON store, encodable as UTF-8. */
+export const TextSchema = z.string().refine(isStorableText, {
+  message: 'text must not contain NUL characters or unpaired surrogates',
+});
+
+export const MessageTextSchema = TextSchema.min(1)
   .max(MAX_MESSAGE_BYTES)
   .refine((text) => text.trim().length > 0, { message: 'text must not be empty' })
   .refine((text) => Buffer.byteLength(text, 'utf8') <= MAX_MESSAGE_BYTES, {
@@ -33,7 +43,7 @@ export const ConversationStarted = defineEvent(
       channel: ChannelSchema,
       locale: LocaleSchema.nullable(),
       /** Free-form labels from the frontend (queue, campaign...), small and flat. */
-      labels: z.record(z.string().max(64), z.string().max(256)),
+      labels: z.record(TextSchema.max(64), TextSchema.max(256)),
     })
     .strict(),
   'A contact-centre frontend opened a conversation.',
@@ -47,7 +57,7 @@ export const MessageReceived = defineEvent(
 );
 
 export const PromptMessageSchema = z
-  .object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })
+  .object({ role: z.enum(['system', 'user', 'assistant']), content: TextSchema })
   .strict();
 
 export const ReplyRequested = defineEvent(
@@ -74,7 +84,7 @@ export const ReplyChunkGenerated = defineEvent(
       ...TurnFields,
       /** 0-based order of this chunk within its attempt. */
       chunkIndex: z.number().int().min(0),
-      text: z.string().min(1),
+      text: TextSchema.min(1),
     })
     .strict(),
   'Part of a reply was generated; several tokens are batched into one chunk.',
@@ -86,8 +96,8 @@ export const ReplyCompleted = defineEvent(
   z
     .object({
       ...TurnFields,
-      text: z.string(),
-      model: z.string(),
+      text: TextSchema,
+      model: TextSchema,
       finishReason: z.enum(['stop', 'length', 'content_filter', 'other']),
       usage: z
         .object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) })
@@ -106,7 +116,7 @@ export const ReplyFailed = defineEvent(
     .object({
       ...TurnFields,
       code: z.enum(['model-timeout', 'model-unavailable', 'model-error']),
-      message: z.string().max(2000),
+      message: TextSchema.max(2000),
     })
     .strict(),
   'No reply could be generated for the turn.',

@@ -18,7 +18,7 @@ export type ExecuteResult = {
   result?: AppendResult;
 };
 
-const MAX_CONFLICT_RETRIES = 8;
+const MAX_CONFLICT_RETRIES = 10;
 
 /** Loads conversations by replaying their streams and runs deciders against them with retries. */
 export class ConversationStreams {
@@ -51,7 +51,8 @@ export class ConversationStreams {
       } catch (error) {
         const conflict = error instanceof AppError && error.code === 'concurrency-conflict';
         if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        // Exponential backoff with full jitter, so many writers to one conversation spread out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 5 * 2 ** attempt)));
       }
     }
   }

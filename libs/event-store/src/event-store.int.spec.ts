@@ -316,10 +316,8 @@ describe('EventStore.append of invalid events', () => {
     expect(await footprint(conversationId)).toEqual(before);
   });
 
-  // BUG: the duplicate check (event_id = ANY($1::uuid[])) and the stream lock run before the
-  // envelopes are validated, so a malformed id surfaces as a raw QueryFailedError (a 500, and
-  // "retryable" for consumers) instead of validation-failed. Nothing is written either way.
-  it.failing('rejects an event id that is not a uuid with validation-failed', async () => {
+  // Validated before any query: a malformed id is the caller's error, not a database one.
+  it('rejects an event id that is not a uuid with validation-failed', async () => {
     const conversationId = randomUUID();
 
     await expectAppError(
@@ -346,11 +344,8 @@ describe('EventStore.append of invalid events', () => {
     await expect(store.append(target(TENANT, randomUUID(), 0), [])).rejects.toThrow(/at least one event/);
   });
 
-  // BUG: the schema accepts text that PostgreSQL's jsonb cannot store (U+0000, unpaired surrogates),
-  // so the append fails with a raw QueryFailedError instead of validation-failed: the gateway answers
-  // a customer's message with a 500, and a consumer appending such text (inference, from model
-  // output) sees a "retryable" error. Remove `.failing` once the contracts refuse such text.
-  it.failing.each([
+  // PostgreSQL's jsonb cannot store these; the contracts refuse them first, so nothing is attempted.
+  it.each([
     ['a NUL character', 'before\u0000after'],
     ['an unpaired surrogate', 'broken \ud800 emoji'],
   ])('rejects text with %s as validation-failed, before writing', async (_label, text) => {

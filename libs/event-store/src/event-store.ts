@@ -67,6 +67,9 @@ export class EventStore {
 
   async append(target: AppendTarget, pending: readonly PendingEvent[]): Promise<AppendResult> {
     if (pending.length === 0) throw new Error('append needs at least one event');
+    // Validate before touching the database: a bad event is validation-failed, never a query error.
+    const occurredAt = this.now().toISOString();
+    pending.forEach((event, index) => this.envelope(target, event, index + 1, occurredAt));
     return this.db.transaction('READ COMMITTED', async (tx) => {
       const stream = await this.lockStream(tx, target);
       const eventIds = pending.map((event) => event.eventId);
@@ -84,7 +87,6 @@ export class EventStore {
           actualVersion: stream.version,
         });
       }
-      const occurredAt = this.now().toISOString();
       const events = pending.map((event, index) =>
         this.envelope(target, event, stream.version + index + 1, occurredAt),
       );

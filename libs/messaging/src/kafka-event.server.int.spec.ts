@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
+import pino from 'pino';
+import { PINO_LOGGER, ProblemFilter } from '@libs/platform';
 import { EventPattern, Payload, type MessageHandler } from '@nestjs/microservices';
 import {
   AppError,
@@ -343,7 +345,14 @@ describe('KafkaEventServer as the transport of a Nest microservice', () => {
     }
   }
 
-  @Module({ controllers: [MessagesController] })
+  // Wired as every service is: the platform's exception filter lets handler errors through unchanged.
+  @Module({
+    controllers: [MessagesController],
+    providers: [
+      { provide: APP_FILTER, useClass: ProblemFilter },
+      { provide: PINO_LOGGER, useValue: pino({ level: 'silent' }) },
+    ],
+  })
   class MessagesModule {}
 
   async function startNestApp(t: Awaited<ReturnType<typeof setup>>) {
@@ -369,11 +378,9 @@ describe('KafkaEventServer as the transport of a Nest microservice', () => {
     expect(seen).toEqual([events[1]?.eventId]);
   });
 
-  // BUG: Nest wraps controller methods in its RPC exception handler, which turns any error that is
-  // not an RpcException into `{ status: 'error', message: 'Internal server error' }`. The server
-  // then no longer sees an AppError, treats the failure as retryable and redelivers the event for
-  // ever instead of dead-lettering it: one poison event blocks its partition in every service.
-  it.failing('dead-letters an event whose controller throws a non-retryable AppError', async () => {
+  // Nest's own RPC exception handling would turn the AppError into "Internal server error" and the
+  // event would be retried for ever; the platform filter keeps the code so it is dead-lettered.
+  it('dead-letters an event whose controller throws a non-retryable AppError', async () => {
     const t = await setup({ maxAttempts: 2 });
     const events = conversationEvents(randomUUID(), ['reject me']);
     let calls = 0;

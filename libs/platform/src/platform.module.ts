@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { Admin, Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -19,6 +20,7 @@ import {
 } from '@libs/event-store';
 import { KafkaEventServer, KafkaPublisher, OutboxRelay, createKafka } from '@libs/messaging';
 import { HealthController, HealthRegistry } from './health';
+import { ProblemFilter } from './http/problem.filter';
 import { PINO_LOGGER, createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 
@@ -92,6 +94,7 @@ export class PlatformModule {
       controllers: [HealthController],
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },
+        { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: PINO_LOGGER, useValue: logger },
         { provide: Metrics, useFactory: () => new Metrics(options.serviceName) },
         { provide: HealthRegistry, useFactory: () => new HealthRegistry() },

@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { PlatformModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, ApiKeyGuard, TenantResolver } from './auth';
 import {
@@ -13,7 +12,6 @@ import {
   randomIds,
 } from './conversations';
 import type { GatewayConfig } from './gateway.config';
-import { ProblemFilter } from './http/problem.filter';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -49,7 +47,6 @@ export class GatewayModule {
       ],
       controllers: [ConversationsController, GatewayEventsController],
       providers: [
-        { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
         TenantResolver,

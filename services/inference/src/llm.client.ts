@@ -67,7 +67,7 @@ export class OpenAiCompatibleClient implements LlmClient {
     for await (const chunk of stream) {
       const choice = chunk.choices[0];
       const text = choice?.delta?.content;
-      if (text) yield { kind: 'delta', text };
+      if (text) yield { kind: 'delta', text: storable(text) };
       if (choice?.finish_reason) finishReason = normalizeFinish(choice.finish_reason);
       if (chunk.usage) {
         promptTokens = chunk.usage.prompt_tokens;
@@ -83,6 +83,13 @@ export class OpenAiCompatibleClient implements LlmClient {
   async ping(): Promise<void> {
     await this.client.models.list({ timeout: 2_000 });
   }
+}
+
+/** Model output goes into JSON stores: drop NUL, replace broken surrogates with U+FFFD. */
+function storable(text: string): string {
+  return text
+    .replace(/\u0000/g, '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 function normalizeFinish(reason: string): FinishReason {

@@ -10,7 +10,6 @@ import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '../logger';
 import { InitConfigSchema } from './init.config';
 
-
 async function main(): Promise<void> {
   const config = loadConfigOrExit(InitConfigSchema);
   const logger = createLogger('init', config.LOG_LEVEL);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ChannelSchema, LocaleSchema, MessageTextSchema } from '@contracts';
+import { ChannelSchema, LocaleSchema, MessageTextSchema, TextSchema } from '@contracts';
 
 export const StartConversationBody = z
   .object({
     channel: ChannelSchema.default('web'),
     locale: LocaleSchema.nullable().default(null),
     labels: z
-      .record(z.string().max(64), z.string().max(256))
+      .record(TextSchema.max(64), TextSchema.max(256))
       .refine((labels) => Object.keys(labels).length <= 20, 'at most 20 labels')
       .default({}),
   })

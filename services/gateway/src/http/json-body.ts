@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { problemFor, problemFromError, sendProblem } from './problem';
+import { problemFor, problemFromError, sendProblem } from '@libs/platform';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 

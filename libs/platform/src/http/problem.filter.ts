@@ -1,14 +1,21 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { PINO_LOGGER, type Logger } from '@libs/platform';
+import { throwError, type Observable } from 'rxjs';
+import { PINO_LOGGER, type Logger } from '../logger';
 import { problemFor, problemFromError, sendProblem, type Problem } from './problem';
 
-/** The one place HTTP errors become problem+json; a 500 gets an errorId in the body and the log. */
+/**
+ * The one exception filter of every service. HTTP errors become problem+json (a 500 gets an errorId
+ * in the body and the log). Errors of Kafka handlers pass through untouched, so the transport can tell
+ * a coded, non-retryable AppError (dead-letter it) from a transient failure (retry it); Nest's default
+ * would flatten both into "Internal server error".
+ */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() !== 'http') return throwError(() => error);
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
