@@ -17,6 +17,7 @@ import {
   createTenantWithKey,
   createTestDatabase,
   type EventFrame,
+  type Frame,
   type FrameRecorder,
   type TestDatabase,
 } from '@test/support';
@@ -52,7 +53,8 @@ beforeAll(async () => {
       GATEWAY_INSTANCE_ID: 'e2e',
       LOG_LEVEL: 'info',
       KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '96',
+      REPLY_MAX_TOKENS: '200',
+      LLM_TEMPERATURE: '0',
     },
     4100,
     `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
@@ -399,13 +401,20 @@ describe('failures mid-turn', () => {
     socket.send({ type: 'subscribe', conversationId });
     await socket.waitFor((frame) => frame.type === 'subscribed');
     // A reply that is surely long (capped by REPLY_MAX_TOKENS), so the kill lands mid-stream.
-    const messageId = await alice.sendMessage(conversationId, 'Count from 1 to 100, one number per line.');
-    const firstChunk = await socket.waitFor<EventFrame>(
-      (frame) =>
-        frame.type === 'event' &&
-        (frame as EventFrame).event.type === 'conversation.reply-chunk-generated.v1',
-    );
-    await services.kill('inference');
+    // The crash comes the instant the first chunk reaches the frontend, from inside the frame handler.
+    const isChunk = (frame: Frame) =>
+      frame.type === 'event' && (frame as EventFrame).event.type === 'conversation.reply-chunk-generated.v1';
+    const crashed = new Promise<void>((resolve) => {
+      const onFrame = (data: Buffer) => {
+        if (!isChunk(JSON.parse(data.toString('utf8')) as Frame)) return;
+        socket.ws.off('message', onFrame); // once: the restarted instance streams chunks too
+        resolve(services.kill('inference'));
+      };
+      socket.ws.on('message', onFrame);
+    });
+    const messageId = await alice.sendMessage(conversationId, 'Count from 1 to 300, one number per line.');
+    const firstChunk = await socket.waitFor<EventFrame>(isChunk);
+    await crashed;
     const completedBeforeKill = socket
       .events(conversationId)
       .some((event) => event.type === 'conversation.reply-completed.v1');

@@ -58,13 +58,13 @@ export class ServiceProcesses {
   }
 
   /** SIGKILL: no graceful shutdown, no offset commit, no cleanup — a crash. */
-  async kill(name: ServiceName): Promise<void> {
+  kill(name: ServiceName): Promise<void> {
     const child = this.children.get(name);
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL'); // sent now, synchronously: the caller decides the instant
     this.children.delete(name);
+    return exited;
   }
 
   async restart(name: ServiceName): Promise<void> {
@@ -78,8 +78,9 @@ export class ServiceProcesses {
     let last = '';
     while (Date.now() < deadline) {
       const child = this.children.get(name);
-      if (child?.exitCode !== null && child?.exitCode !== undefined) {
-        throw new Error(`${name} exited with ${child.exitCode}; see ${join(this.logDir, `${name}.log`)}`);
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        const how = child ? (child.signalCode ?? `code ${child.exitCode}`) : 'no process';
+        throw new Error(`${name} is not running (${how}); see ${join(this.logDir, `${name}.log`)}`);
       }
       try {
         const response = await fetch(`${this.url(name)}/readyz`);

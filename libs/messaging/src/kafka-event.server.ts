@@ -24,6 +24,13 @@ export interface KafkaEventServerOptions {
   fromLatest?: boolean;
   logger: Logger;
   sessionTimeoutMs?: number;
+  /**
+   * Run handlers in the background, pausing only their partition, for handlers that take seconds (a
+   * model call): kafkajs fetches again only when every batch of the previous fetch is done, so inline
+   * slow handlers would hold up all partitions. Fast handlers stay inline: a resumed partition waits
+   * for the next fetch, which costs latency.
+   */
+  detachHandlers?: boolean;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
   /** Attempts of one handler before a non-retryable failure is dead-lettered. */
@@ -54,9 +61,13 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       const consumer = kafka.consumer({
         groupId: topicName(topicPrefix, groupId),
         sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+        // Handlers run in the background, so members rejoin a rebalance at once; a member that has not
+        // rejoined within the session timeout is dead, and waiting longer only delays its replacement.
+        rebalanceTimeout: this.options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
-        // An idle fetch returns after 1 s (data still returns at once): shutdown need not wait 5 s.
-        maxWaitTimeInMs: 1_000,
+        // An idle fetch returns after this (data still returns at once): shutdown need not wait 5 s,
+        // and a resumed partition joins the next fetch soon.
+        maxWaitTimeInMs: this.options.detachHandlers ? 250 : 1_000,
         allowAutoTopicCreation: false,
       });
       this.consumer = consumer;
@@ -79,7 +90,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.concurrency ?? 1,
-        eachBatch: (payload) => this.takeBatch(payload),
+        eachBatch: (payload) =>
+          this.options.detachHandlers ? this.takeBatch(payload) : this.processBatch(payload),
       });
       callback();
     } catch (error) {
@@ -130,6 +142,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     batch,
     resolveOffset,
     commitOffsetsIfNecessary,
+    heartbeat,
     isRunning,
     isStale,
   }: EachBatchPayload) {
@@ -144,6 +157,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       }
       resolveOffset(message.offset);
       await commitOffsetsIfNecessary();
+      await heartbeat();
     }
   }
 

@@ -32,7 +32,14 @@ export interface PlatformOptions {
   kafkaBrokers: string[];
   topicPrefix: string;
   /** Set for services that consume conversation events. */
-  consumer?: { groupId: string; fromLatest?: boolean; concurrency?: number; sessionTimeoutMs?: number };
+  consumer?: {
+    groupId: string;
+    fromLatest?: boolean;
+    concurrency?: number;
+    sessionTimeoutMs?: number;
+    /** Handlers that take seconds (model calls) run in the background, pausing only their partition. */
+    detached?: boolean;
+  };
   /** Services that append run an outbox relay; one of them publishes at a time. */
   relay: boolean;
 }
@@ -185,6 +192,7 @@ export class PlatformModule {
               fromLatest: options.consumer?.fromLatest ?? false,
               concurrency: options.consumer?.concurrency ?? 1,
               sessionTimeoutMs: options.consumer?.sessionTimeoutMs,
+              detachHandlers: options.consumer?.detached ?? false,
               onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
             });
             if (options.consumer) {

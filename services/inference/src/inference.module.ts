@@ -33,6 +33,7 @@ export class InferenceModule {
             groupId: 'inference',
             concurrency: config.CONSUMER_CONCURRENCY,
             sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+            detached: true,
           },
           relay: true,
         }),
