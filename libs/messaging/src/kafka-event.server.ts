@@ -138,26 +138,19 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return Promise.resolve();
   }
 
-  private async processBatch({
-    batch,
-    resolveOffset,
-    commitOffsetsIfNecessary,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload) {
-    const { topic, partition } = batch;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
+    for (const message of payload.batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
       const handled = await this.handleMessage({ topic, partition, message });
       if (!handled) {
-        // Persistent failure: fetch this message again after the partition resumes.
+        // Persistent failure: fetch this message again (after the partition resumes, when detached).
         this.consumer?.seek({ topic, partition, offset: message.offset });
         return;
       }
-      resolveOffset(message.offset);
-      await commitOffsetsIfNecessary();
-      await heartbeat();
+      payload.resolveOffset(message.offset);
+      await payload.commitOffsetsIfNecessary();
+      await payload.heartbeat();
     }
   }
 

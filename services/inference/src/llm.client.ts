@@ -88,7 +88,7 @@ export class OpenAiCompatibleClient implements LlmClient {
 /** Model output goes into JSON stores: drop NUL, replace broken surrogates with U+FFFD. */
 function storable(text: string): string {
   return text
-    .replace(/\u0000/g, '')
+    .replaceAll('\u0000', '')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 

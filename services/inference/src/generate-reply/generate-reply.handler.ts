@@ -156,7 +156,7 @@ class TurnGeneration {
       throw new Error('the model stream ended without a finish');
     } catch (error) {
       await this.appends.catch(() => undefined);
-      if (this.appendFailure !== null) throw this.appendFailure;
+      if (this.appendFailure !== null) throw asError(this.appendFailure);
       if (this.superseded.signal.aborted) return null;
       const timedOut = this.timeout.aborted;
       this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
@@ -197,6 +197,10 @@ class TurnGeneration {
       this.superseded.abort(error);
     });
   }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 function round(ms: number | null): number | null {

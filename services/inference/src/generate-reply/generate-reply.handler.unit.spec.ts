@@ -178,7 +178,9 @@ describe('GenerateReplyHandler', () => {
     const { given, request, turnId } = openTurn();
     const hangs = new ScriptedModel(async function* (signal) {
       yield { kind: 'delta', text: 'Hel' };
-      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted', { cause: signal.reason }))),
+      );
     });
     const { handler, appended } = setup(given, hangs, { timeoutMs: 50 });
 
