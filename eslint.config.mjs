@@ -17,7 +17,14 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../../*', '**/libs/*', '**/contracts/src/*'], message: 'import other projects through their alias (@contracts, @libs/...)' }] },
+        {
+          patterns: [
+            {
+              group: ['../../*', '**/libs/*', '**/contracts/src/*'],
+              message: 'import other projects through their alias (@contracts, @libs/...)',
+            },
+          ],
+        },
       ],
     },
   },
