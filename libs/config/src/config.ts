@@ -29,6 +29,9 @@ export const CommonConfig = {
   HTTP_HOST: z.string().default('127.0.0.1'),
 } as const;
 
+/** The common settings as a service receives them, parsed. */
+export type CommonSettings = z.output<z.ZodObject<typeof CommonConfig>>;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);

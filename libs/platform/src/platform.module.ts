@@ -19,6 +19,7 @@ import {
   createDataSource,
 } from '@libs/event-store';
 import { KafkaEventServer, KafkaPublisher, OutboxRelay, createKafka } from '@libs/messaging';
+import type { CommonSettings } from '@libs/config';
 import { HealthController, HealthRegistry } from './health';
 import { ProblemFilter } from './http/problem.filter';
 import { PINO_LOGGER, createLogger, type Logger } from './logger';
@@ -85,9 +86,33 @@ class PlatformLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
  * What every service stands on: config-driven logger, metrics, health, the event store and Kafka.
  * Each outside system is built here once and injected by its role.
  */
+/** How a service takes part: which consumer group (if it consumes) and whether it runs a relay. */
+export interface ServiceRole {
+  consumer?: { groupId: string; fromLatest?: boolean; detached?: boolean };
+  relay: boolean;
+}
+
 @Global()
 @Module({})
 export class PlatformModule {
+  /** The platform of one service, from its parsed common settings. */
+  static forService(serviceName: string, config: CommonSettings, role: ServiceRole): DynamicModule {
+    return PlatformModule.forRoot({
+      serviceName,
+      logLevel: config.LOG_LEVEL,
+      databaseUrl: config.DATABASE_URL,
+      databasePoolSize: config.DATABASE_POOL_SIZE,
+      kafkaBrokers: config.KAFKA_BROKERS,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      relay: role.relay,
+      consumer: role.consumer && {
+        ...role.consumer,
+        concurrency: config.CONSUMER_CONCURRENCY,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      },
+    });
+  }
+
   static forRoot(options: PlatformOptions): DynamicModule {
     const logger = createLogger(options.serviceName, options.logLevel);
     const quietPaths = ['/healthz', '/readyz', '/metrics'];

@@ -9,22 +9,7 @@ export class AuditModule {
   static forRoot(config: AuditConfig): DynamicModule {
     return {
       module: AuditModule,
-      imports: [
-        PlatformModule.forRoot({
-          serviceName: 'audit',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
-          databasePoolSize: config.DATABASE_POOL_SIZE,
-          kafkaBrokers: config.KAFKA_BROKERS,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: {
-            groupId: 'audit',
-            concurrency: config.CONSUMER_CONCURRENCY,
-            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          },
-          relay: false,
-        }),
-      ],
+      imports: [PlatformModule.forService('audit', config, { consumer: { groupId: 'audit' }, relay: false })],
       controllers: [AuditEventsController],
       providers: [RecordEventHandler],
     };

@@ -28,20 +28,9 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        PlatformModule.forRoot({
-          serviceName: 'gateway',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
-          databasePoolSize: config.DATABASE_POOL_SIZE,
-          kafkaBrokers: config.KAFKA_BROKERS,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+        PlatformModule.forService('gateway', config, {
           // Every replica sees every event (its own group), from now on: it serves live sockets only.
-          consumer: {
-            groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`,
-            fromLatest: true,
-            concurrency: config.CONSUMER_CONCURRENCY,
-            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          },
+          consumer: { groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true },
           relay: true,
         }),
       ],

@@ -22,19 +22,8 @@ export class InferenceModule {
     return {
       module: InferenceModule,
       imports: [
-        PlatformModule.forRoot({
-          serviceName: 'inference',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
-          databasePoolSize: config.DATABASE_POOL_SIZE,
-          kafkaBrokers: config.KAFKA_BROKERS,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: {
-            groupId: 'inference',
-            concurrency: config.CONSUMER_CONCURRENCY,
-            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-            detached: true,
-          },
+        PlatformModule.forService('inference', config, {
+          consumer: { groupId: 'inference', detached: true },
           relay: true,
         }),
       ],

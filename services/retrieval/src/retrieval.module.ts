@@ -35,20 +35,7 @@ export class RetrievalModule {
     return {
       module: RetrievalModule,
       imports: [
-        PlatformModule.forRoot({
-          serviceName: 'retrieval',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
-          databasePoolSize: config.DATABASE_POOL_SIZE,
-          kafkaBrokers: config.KAFKA_BROKERS,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: {
-            groupId: 'retrieval',
-            concurrency: config.CONSUMER_CONCURRENCY,
-            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          },
-          relay: false,
-        }),
+        PlatformModule.forService('retrieval', config, { consumer: { groupId: 'retrieval' }, relay: false }),
       ],
       providers: [
         { provide: KeywordIndex, useFactory: () => new KeywordIndex(config.ELASTICSEARCH_URL) },

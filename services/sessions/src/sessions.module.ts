@@ -10,20 +10,7 @@ export class SessionsModule {
     return {
       module: SessionsModule,
       imports: [
-        PlatformModule.forRoot({
-          serviceName: 'sessions',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
-          databasePoolSize: config.DATABASE_POOL_SIZE,
-          kafkaBrokers: config.KAFKA_BROKERS,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          consumer: {
-            groupId: 'sessions',
-            concurrency: config.CONSUMER_CONCURRENCY,
-            sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-          },
-          relay: true,
-        }),
+        PlatformModule.forService('sessions', config, { consumer: { groupId: 'sessions' }, relay: true }),
       ],
       controllers: [SessionsEventsController],
       providers: [
