@@ -127,7 +127,9 @@ async function main(): Promise<void> {
 Where to look next:
   state         curl -H "Authorization: Bearer ${apiKey}" ${baseUrl}/v1/conversations/${id}
   event stream  curl -H "Authorization: Bearer ${apiKey}" "${baseUrl}/v1/conversations/${id}/events?limit=100"
-  on Kafka      kcat -C -b ${args.brokers} -t conversation.events -o beginning -e -f '%k %s\\n' | grep ${id}
+  on Kafka      kcat -C -b ${args.brokers} -t conversation.events -o beginning -e -q | grep ${id}
+  validate it   kcat -C -b ${args.brokers} -t conversation.events -o beginning -e -q | npm run --silent contracts:validate
+  replay it     npm run replay -- ${id}
   API docs      ${baseUrl}/docs
   schemas       contracts/schemas/*.schema.json     topics: contracts/README.md
 `);
