@@ -14,7 +14,7 @@ import { AppError, MAX_MESSAGE_BYTES } from '@contracts';
 import type { ConversationView } from '@libs/conversation';
 import type { Tenant } from '@libs/event-store';
 import { ApiKeyGuard, CurrentTenant } from '../auth';
-import { parseInput } from '../http/zod-body';
+import { parseInput } from '../http/parse-input';
 import { CloseConversationCommand, CloseConversationHandler } from './close-conversation';
 import { conversationRef } from './conversation-ref';
 import {
