@@ -57,11 +57,6 @@ export class OutboxReader {
     await this.connected().query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [outboxIds]);
   }
 
-  async pending(): Promise<number> {
-    const rows = await this.connected().query<{ n: string }>('SELECT count(*) AS n FROM outbox');
-    return Number(rows.rows[0]?.n ?? 0);
-  }
-
   async close(): Promise<void> {
     const client = this.client;
     this.client = null;

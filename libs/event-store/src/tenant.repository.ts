@@ -44,8 +44,13 @@ export class TenantRepository {
     return { tenantId, keyId, apiKey };
   }
 
-  async revokeApiKey(keyId: string): Promise<void> {
-    await this.db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [keyId]);
+  /** True when a key with this id was active and is now revoked. */
+  async revokeApiKey(keyId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [keyId],
+    );
+    return rows.length > 0;
   }
 
   async findTenantByApiKey(apiKey: string): Promise<Tenant | null> {
