@@ -47,7 +47,9 @@ export class TenantRepository {
   /** True when a key with this id was active and is now revoked. */
   async revokeApiKey(keyId: string): Promise<boolean> {
     const rows: unknown[] = await this.db.query(
-      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      // As a CTE the statement returns plain rows (typeorm answers a bare UPDATE with [rows, count]).
+      `WITH revoked AS (UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+       SELECT id FROM revoked`,
       [keyId],
     );
     return rows.length > 0;
