@@ -61,8 +61,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       const consumer = kafka.consumer({
         groupId: topicName(topicPrefix, groupId),
         sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-        // Handlers run in the background, so members rejoin a rebalance at once; a member that has not
-        // rejoined within the session timeout is dead, and waiting longer only delays its replacement.
+        // Inline handlers take milliseconds and detached ones do not hold the fetch loop, so a live member
+        // rejoins a rebalance at once; one silent for a session timeout is dead, and waiting longer (kafkajs
+        // defaults to 60 s) only delays its replacement.
         rebalanceTimeout: this.options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
         // An idle fetch returns after this (data still returns at once): shutdown need not wait 5 s,
