@@ -25,6 +25,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpRequests = new Histogram({
+    name: 'convo_http_request_seconds',
+    help: 'HTTP requests served, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });

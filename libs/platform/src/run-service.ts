@@ -2,7 +2,9 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { NextFunction, Request, Response } from 'express';
 import { KafkaEventServer } from '@libs/messaging';
+import { Metrics } from './metrics';
 
 export interface RunServiceOptions {
   module: DynamicModule;
@@ -23,6 +25,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   });
   app.useLogger(app.get(NestPinoLogger));
   app.enableShutdownHooks();
+  app.use(recordHttpMetrics(app.get(Metrics)));
   await options.configure?.(app);
   if (options.consumes) {
     app.connectMicroservice<MicroserviceOptions>(
@@ -33,4 +36,16 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   }
   await app.listen(options.port, options.host);
   return app;
+}
+
+/** Request count and duration per route template (never the raw path, which would carry ids). */
+function recordHttpMetrics(metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const stop = metrics.httpRequests.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      stop({ method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+    });
+    next();
+  };
 }
