@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import WebSocket from 'ws';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
 import { TOPICS, validateEvent, type ConversationEvent } from '@contracts';
@@ -391,6 +392,61 @@ describe('tenant isolation', () => {
     expect(spy.frames.filter((frame) => frame.type !== 'error')).toHaveLength(0);
     spy.close();
     watcher.close();
+  });
+});
+
+describe('the WebSocket and the API document', () => {
+  it('refuses an upgrade without a valid key, and accepts the key as ?api_key= for browsers', async () => {
+    const wsUrl = `${services.url('gateway').replace(/^http/, 'ws')}/v1/ws`;
+    const refusedWith = (url: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => reject(new Error('the upgrade was accepted')));
+      });
+    expect(await refusedWith(wsUrl)).toBe(401);
+    expect(await refusedWith(`${wsUrl}?api_key=cek_forged`)).toBe(401);
+    expect(await refusedWith(`${services.url('gateway').replace(/^http/, 'ws')}/v1/elsewhere`)).toBe(404);
+
+    const browser = new WebSocket(`${wsUrl}?api_key=${encodeURIComponent(alice.apiKey ?? '')}`);
+    await new Promise((resolve, reject) => {
+      browser.once('open', resolve);
+      browser.once('error', reject);
+    });
+    const pong = new Promise((resolve) =>
+      browser.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+    );
+    browser.send(JSON.stringify({ type: 'ping' }));
+    expect(await pong).toEqual({ type: 'pong' });
+    browser.close();
+  });
+
+  it('answers a malformed frame with an error frame and keeps the connection', async () => {
+    const socket = await alice.socket();
+    socket.ws.send('not json');
+    socket.send({ type: 'subscribe', conversationId: 'not-a-uuid' });
+    socket.send({ type: 'ping' });
+    await socket.waitFor((frame) => frame.type === 'pong');
+    expect(socket.frames.filter((frame) => frame.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'validation-failed' }),
+      expect.objectContaining({ code: 'validation-failed' }),
+    ]);
+    socket.close();
+  });
+
+  it('serves the OpenAPI document, which names every route', async () => {
+    const response = await fetch(`${services.url('gateway')}/docs/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/conversations',
+        '/v1/conversations/{id}',
+        '/v1/conversations/{id}/messages',
+        '/v1/conversations/{id}/events',
+      ]),
+    );
   });
 });
 
