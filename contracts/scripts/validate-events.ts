@@ -4,20 +4,10 @@
  * redeliveries and are counted, not failed). Input: one event per line, optionally `key<TAB>json`.
  *   kcat -C -b 127.0.0.1:9092 -t conversation.events -o beginning -e -q | npm run --silent contracts:validate
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import { loadCommittedSchemas } from './committed-schemas';
 
-const schemaDir = join(__dirname, '..', 'schemas');
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-addFormats(ajv);
-for (const file of readdirSync(schemaDir))
-  ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as object);
-const SCHEMA_BASE = 'https://schemas.convo-engine.dev/events/';
-const validate = ajv.getSchema(`${SCHEMA_BASE}conversation-event.schema.json`);
-if (!validate) throw new Error('conversation-event.schema.json is missing');
+const schemas = loadCommittedSchemas();
 
 interface Seen {
   lastSequence: number;
@@ -41,14 +31,11 @@ async function main(): Promise<void> {
       console.log(`not JSON: ${json.slice(0, 120)}`);
       continue;
     }
-    // The schema of the event's own type gives the precise reason; the union one catches unknown types.
-    const own =
-      typeof event.type === 'string' ? ajv.getSchema(`${SCHEMA_BASE}${event.type}.schema.json`) : undefined;
-    const check = own ?? validate;
-    if (!check?.(event)) {
+    const problem = schemas.explain(event);
+    if (problem !== null) {
       invalid++;
       console.log(
-        `invalid ${event.eventId ?? '?'} (${typeof event.type === 'string' ? event.type : 'no type'}): ${ajv.errorsText(check?.errors)}`,
+        `invalid ${event.eventId ?? '?'} (${typeof event.type === 'string' ? event.type : 'no type'}): ${problem}`,
       );
       continue;
     }

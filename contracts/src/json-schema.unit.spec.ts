@@ -1,31 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv/dist/2020';
+import { loadCommittedSchemas, SCHEMA_DIR } from '../scripts/committed-schemas';
 import type { ConversationEventType } from './events';
 import { buildJsonSchemas } from './json-schema';
 import { validateEvent } from './parse';
 import { SAMPLE_TYPES, sampleEvent } from './sample-events.fixture';
 
 /** The committed files, as a non-TypeScript reader of the topic would load them. */
-const SCHEMA_DIR = join(__dirname, '..', 'schemas');
 const committedNames = readdirSync(SCHEMA_DIR).filter((name) => name.endsWith('.json'));
 const committed = Object.fromEntries(
   committedNames.map((name) => [name, readFileSync(join(SCHEMA_DIR, name), 'utf8')]),
 ) as Record<string, string>;
 
 function compileCommitted() {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  addFormats(ajv);
-  for (const text of Object.values(committed)) ajv.addSchema(JSON.parse(text) as object);
-  const get = (name: string): ValidateFunction => {
-    const validate = ajv.getSchema(`https://schemas.convo-engine.dev/events/${name}`);
-    if (!validate) throw new Error(`no committed schema ${name}`);
-    return validate;
-  };
+  const { anyEvent, ofType } = loadCommittedSchemas();
   return {
-    anyEvent: get('conversation-event.schema.json'),
-    ofType: (type: ConversationEventType) => get(`${type}.schema.json`),
+    anyEvent,
+    ofType: (type: ConversationEventType): ValidateFunction => {
+      const validate = ofType(type);
+      if (!validate) throw new Error(`no committed schema for ${type}`);
+      return validate;
+    },
   };
 }
 
