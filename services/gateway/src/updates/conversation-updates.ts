@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@contracts';
-import { evolve, initialState, toView, type ConversationState } from '@libs/conversation';
+import { evolve, fold, initialState, toView, type ConversationState } from '@libs/conversation';
 import { ConversationStreams, EventStore, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { TenantResolver, bearerToken } from '../auth';
@@ -138,7 +138,9 @@ export class ConversationUpdates implements OnApplicationShutdown {
     // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
     const subscription: Subscription = { ref, lastSequence: 0, state: initialState(), backlog: [] };
     client.subscriptions.set(conversationId, subscription);
-    const state = await this.streams.load(ref);
+    // One read serves both the state sent on subscribe and the events replayed after `afterSequence`.
+    const events = await this.store.read(ref.tenantId, ref.conversationId);
+    const state = fold(events);
     if (state.version === 0) {
       client.subscriptions.delete(conversationId);
       return send(client.socket, {
@@ -151,10 +153,8 @@ export class ConversationUpdates implements OnApplicationShutdown {
     subscription.state = state;
     subscription.lastSequence = afterSequence ?? state.version;
     send(client.socket, { type: 'subscribed', conversationId, state: toView(state) });
-    const stored =
-      afterSequence === undefined
-        ? []
-        : await this.store.read(ref.tenantId, ref.conversationId, { afterSequence });
+    // Sequences start at 1 without gaps, so the events after `afterSequence` start at that index.
+    const stored = afterSequence === undefined ? [] : events.slice(afterSequence);
     for (const event of stored) await this.deliver(client, subscription, event);
     while (subscription.backlog && subscription.backlog.length > 0) {
       await this.deliver(client, subscription, subscription.backlog.shift() as ConversationEvent);
