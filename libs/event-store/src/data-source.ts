@@ -17,3 +17,18 @@ export function createDataSource(databaseUrl: string, applicationName: string, p
     logging: ['error'],
   });
 }
+
+/** For one-shot commands: a single connection, opened for `run` and closed after it, whatever happens. */
+export async function withDataSource<T>(
+  databaseUrl: string,
+  applicationName: string,
+  run: (db: DataSource) => Promise<T>,
+): Promise<T> {
+  const db = createDataSource(databaseUrl, applicationName, 1);
+  await db.initialize();
+  try {
+    return await run(db);
+  } finally {
+    await db.destroy();
+  }
+}

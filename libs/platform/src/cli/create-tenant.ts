@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { z } from 'zod';
 import { CommonConfig, loadConfigOrExit } from '@libs/config';
-import { TenantRepository, createDataSource } from '@libs/event-store';
+import { TenantRepository, withDataSource } from '@libs/event-store';
 
 async function main(): Promise<void> {
   const [tenantId, ...nameParts] = process.argv.slice(2);
@@ -15,18 +15,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigOrExit(z.object({ DATABASE_URL: CommonConfig.DATABASE_URL }));
-  const db = createDataSource(config.DATABASE_URL, 'create-tenant', 1);
-  await db.initialize();
-  try {
+  await withDataSource(config.DATABASE_URL, 'create-tenant', async (db) => {
     const tenants = new TenantRepository(db);
     const tenant = await tenants.createTenant(tenantId, nameParts.join(' ') || tenantId);
     const key = await tenants.issueApiKey(tenant.id, 'created by tenant:create');
     process.stdout.write(
       `${JSON.stringify({ tenantId: tenant.id, name: tenant.name, keyId: key.keyId, apiKey: key.apiKey })}\n`,
     );
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@libs/config';
-import { createDataSource } from '@libs/event-store';
+import { withDataSource } from '@libs/event-store';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '../logger';
 import { InitConfigSchema } from './init.config';
@@ -13,14 +13,10 @@ import { InitConfigSchema } from './init.config';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(InitConfigSchema);
   const logger = createLogger('init', config.LOG_LEVEL);
-  const db = createDataSource(config.DATABASE_URL, 'init', 1);
-  await db.initialize();
-  try {
-    const applied = await db.runMigrations({ transaction: 'each' });
-    logger.info({ applied: applied.map((migration) => migration.name) }, 'database migrated');
-  } finally {
-    await db.destroy();
-  }
+  const applied = await withDataSource(config.DATABASE_URL, 'init', (db) =>
+    db.runMigrations({ transaction: 'each' }),
+  );
+  logger.info({ applied: applied.map((migration) => migration.name) }, 'database migrated');
   const kafka = createKafka(
     { brokers: config.KAFKA_BROKERS, clientId: 'init', topicPrefix: config.KAFKA_TOPIC_PREFIX },
     logger,

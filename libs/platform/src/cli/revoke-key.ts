@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { z } from 'zod';
 import { CommonConfig, loadConfigOrExit } from '@libs/config';
-import { TenantRepository, createDataSource } from '@libs/event-store';
+import { TenantRepository, withDataSource } from '@libs/event-store';
 
 async function main(): Promise<void> {
   const keyId = z.uuid().safeParse(process.argv[2]);
@@ -15,15 +15,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigOrExit(z.object({ DATABASE_URL: CommonConfig.DATABASE_URL }));
-  const db = createDataSource(config.DATABASE_URL, 'revoke-key', 1);
-  await db.initialize();
-  try {
-    const revoked = await new TenantRepository(db).revokeApiKey(keyId.data);
-    process.stdout.write(`${JSON.stringify({ keyId: keyId.data, revoked })}\n`);
-    if (!revoked) process.exit(1);
-  } finally {
-    await db.destroy();
-  }
+  const revoked = await withDataSource(config.DATABASE_URL, 'revoke-key', (db) =>
+    new TenantRepository(db).revokeApiKey(keyId.data),
+  );
+  process.stdout.write(`${JSON.stringify({ keyId: keyId.data, revoked })}\n`);
+  if (!revoked) process.exit(1);
 }
 
 main().catch((error: unknown) => {
