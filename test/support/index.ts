@@ -5,3 +5,4 @@ export * from './json-schemas';
 export * from './test-kafka';
 export * from './wait';
 export * from './conversation-fixtures';
+export * from './tcp-proxy';
