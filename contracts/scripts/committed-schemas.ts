@@ -11,7 +11,7 @@ export const SCHEMA_DIR = join(__dirname, '..', 'schemas');
 const SCHEMA_BASE = 'https://schemas.convo-engine.dev/events/';
 
 export interface CommittedSchemas {
-  /** conversation-event.schema.json: any known event. */
+  /** Any known event of any topic (conversation-event.schema.json or tenant-event.schema.json). */
   anyEvent: ValidateFunction;
   /** The schema of one event type, or undefined for a type no file describes. */
   ofType(type: string): ValidateFunction | undefined;
@@ -25,8 +25,11 @@ export function loadCommittedSchemas(): CommittedSchemas {
   for (const name of readdirSync(SCHEMA_DIR).filter((file) => file.endsWith('.json'))) {
     ajv.addSchema(JSON.parse(readFileSync(join(SCHEMA_DIR, name), 'utf8')) as object);
   }
-  const anyEvent = ajv.getSchema(`${SCHEMA_BASE}conversation-event.schema.json`);
-  if (!anyEvent) throw new Error('conversation-event.schema.json is missing');
+  const anyEvent = ajv.compile({
+    anyOf: ['conversation-event', 'tenant-event'].map((name) => ({
+      $ref: `${SCHEMA_BASE}${name}.schema.json`,
+    })),
+  });
   const ofType = (type: string) => ajv.getSchema(`${SCHEMA_BASE}${type}.schema.json`);
   return {
     anyEvent,

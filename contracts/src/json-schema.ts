@@ -1,9 +1,23 @@
 import { z } from 'zod';
-import { EVENT_DEFINITIONS } from './events';
+import { EVENT_DEFINITIONS, type StreamKind } from './events';
 
 const SCHEMA_BASE = 'https://schemas.convo-engine.dev/events/';
 
-/** JSON Schema (draft 2020-12) per event type, plus one that accepts any known event. */
+/** One "any event of this topic" schema per stream kind; the conversation one keeps its published name. */
+const UNION_FILES: Record<StreamKind, { file: string; title: string; description: string }> = {
+  conversation: {
+    file: 'conversation-event.schema.json',
+    title: 'Any conversation event',
+    description: 'Every message on the conversation.events topic matches exactly one of these.',
+  },
+  'tenant-settings': {
+    file: 'tenant-event.schema.json',
+    title: 'Any tenant event',
+    description: 'Every message on the tenant.events topic matches exactly one of these.',
+  },
+};
+
+/** JSON Schema (draft 2020-12) per event type, plus one per topic that accepts any of its events. */
 export function buildJsonSchemas(): Record<string, Record<string, unknown>> {
   const files: Record<string, Record<string, unknown>> = {};
   for (const definition of EVENT_DEFINITIONS) {
@@ -12,12 +26,16 @@ export function buildJsonSchemas(): Record<string, Record<string, unknown>> {
       ...z.toJSONSchema(definition.schema, { target: 'draft-2020-12', io: 'output' }),
     };
   }
-  files['conversation-event.schema.json'] = {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `${SCHEMA_BASE}conversation-event.schema.json`,
-    title: 'Any conversation event',
-    description: 'Every message on the conversation.events topic matches exactly one of these.',
-    oneOf: EVENT_DEFINITIONS.map((definition) => ({ $ref: `${definition.type}.schema.json` })),
-  };
+  for (const [kind, union] of Object.entries(UNION_FILES)) {
+    files[union.file] = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: `${SCHEMA_BASE}${union.file}`,
+      title: union.title,
+      description: union.description,
+      oneOf: EVENT_DEFINITIONS.filter((definition) => definition.kind === kind).map((definition) => ({
+        $ref: `${definition.type}.schema.json`,
+      })),
+    };
+  }
   return files;
 }

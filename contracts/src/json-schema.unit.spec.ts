@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import { loadCommittedSchemas, SCHEMA_DIR } from '../scripts/committed-schemas';
-import type { ConversationEventType } from './events';
+import type { StoredEventType } from './events';
 import { buildJsonSchemas } from './json-schema';
 import { validateEvent } from './parse';
 import { SAMPLE_TYPES, sampleEvent } from './sample-events.fixture';
@@ -17,7 +17,7 @@ function compileCommitted() {
   const { anyEvent, ofType } = loadCommittedSchemas();
   return {
     anyEvent,
-    ofType: (type: ConversationEventType): ValidateFunction => {
+    ofType: (type: StoredEventType): ValidateFunction => {
       const validate = ofType(type);
       if (!validate) throw new Error(`no committed schema for ${type}`);
       return validate;
@@ -60,7 +60,7 @@ describe('committed JSON Schemas (contracts/schemas)', () => {
 
   describe('reject invalid events, agreeing with the zod schema', () => {
     type Breaker = (event: ReturnType<typeof sampleEvent>) => void;
-    const invalid: [string, ConversationEventType, Breaker][] = [
+    const invalid: [string, StoredEventType, Breaker][] = [
       ['a missing eventId', 'conversation.closed.v1', (e) => delete e.eventId],
       ['a missing data', 'conversation.closed.v1', (e) => delete (e as Record<string, unknown>).data],
       ['an extra envelope field', 'conversation.closed.v1', (e) => (e.extra = 1)],
@@ -70,10 +70,25 @@ describe('committed JSON Schemas (contracts/schemas)', () => {
       ['a fractional sequence', 'conversation.closed.v1', (e) => (e.sequence = 2.5)],
       ['occurredAt without a zone', 'conversation.closed.v1', (e) => (e.occurredAt = '2025-03-01T08:30:00')],
       ['an unknown type', 'conversation.closed.v1', (e) => (e.type = 'conversation.escalated.v1')],
-      ['an unknown channel', 'conversation.started.v1', (e) => (e.data.channel = 'fax')],
+      ['an unknown channel', 'conversation.started.v2', (e) => (e.data.channel = 'fax')],
+      ['a negative configVersion', 'conversation.started.v2', (e) => (e.data.configVersion = -1)],
+      ['a v2 start without configVersion', 'conversation.started.v2', (e) => delete e.data.configVersion],
+      ['a v1 start with a configVersion', 'conversation.started.v1', (e) => (e.data.configVersion = 1)],
+      [
+        'a conversationId on a tenant event',
+        'tenant.settings-updated.v1',
+        (e) => (e.conversationId = e.streamId),
+      ],
+      ['a malformed streamId', 'tenant.settings-updated.v1', (e) => (e.streamId = 'Settings!')],
+      ['an unknown setting', 'tenant.settings-updated.v1', (e) => (e.data.settings = { colour: 'red' })],
+      [
+        'a history limit over 100',
+        'tenant.settings-updated.v1',
+        (e) => (e.data.settings = { historyLimit: 101 }),
+      ],
       [
         'a label value over 256 characters',
-        'conversation.started.v1',
+        'conversation.started.v2',
         (e) => (e.data.labels = { q: 'x'.repeat(257) }),
       ],
       ['an empty message text', 'conversation.message-received.v1', (e) => (e.data.text = '')],

@@ -1,18 +1,22 @@
 import { z } from 'zod';
-import { ConversationEvent, ConversationEventSchema } from './events';
-import { UnknownEnvelopeSchema } from './envelope';
+import { EVENT_DEFINITIONS, StoredEventSchema, type EngineEvent, type StoredEvent } from './events';
+import { envelopeSchemaFor } from './envelope';
+import { upcast } from './upcast';
 
-export type ParseResult =
-  | { ok: true; event: ConversationEvent }
-  | {
-      ok: false;
-      reason: 'malformed-json' | 'invalid-envelope' | 'unknown-type' | 'invalid-data';
-      detail: string;
-    };
+export type ParseFailure = {
+  ok: false;
+  reason: 'malformed-json' | 'invalid-envelope' | 'unknown-type' | 'invalid-data';
+  detail: string;
+};
+export type ParseResult = { ok: true; event: EngineEvent } | ParseFailure;
+export type StoredParseResult = { ok: true; event: StoredEvent } | ParseFailure;
 
-const KNOWN_TYPES = new Set<string>(ConversationEventSchema.options.map((option) => option.shape.type.value));
+const KNOWN_TYPES = new Set<string>(EVENT_DEFINITIONS.map((definition) => definition.type));
 
-/** Validates raw bytes from a topic or the store. Never throws: the caller decides what a bad message means. */
+/**
+ * Validates raw bytes from a topic and upcasts them to the current version of their type. Never
+ * throws: the caller decides what a bad message means.
+ */
 export function parseEvent(raw: Buffer | string | null | undefined): ParseResult {
   if (raw === null || raw === undefined || raw.length === 0) {
     return { ok: false, reason: 'malformed-json', detail: 'empty message' };
@@ -26,15 +30,22 @@ export function parseEvent(raw: Buffer | string | null | undefined): ParseResult
   return validateEvent(json);
 }
 
+/** Validates an event of any published version and upcasts it to the current one. */
 export function validateEvent(json: unknown): ParseResult {
-  const envelope = UnknownEnvelopeSchema.safeParse(json);
+  const result = validateStoredEvent(json);
+  return result.ok ? { ok: true, event: upcast(result.event) } : result;
+}
+
+/** Validates an event exactly as stored or published, whatever its version; no upcasting. */
+export function validateStoredEvent(json: unknown): StoredParseResult {
+  const envelope = envelopeSchemaFor(json).safeParse(json);
   if (!envelope.success) {
     return { ok: false, reason: 'invalid-envelope', detail: z.prettifyError(envelope.error) };
   }
   if (!KNOWN_TYPES.has(envelope.data.type)) {
     return { ok: false, reason: 'unknown-type', detail: `unknown event type ${envelope.data.type}` };
   }
-  const event = ConversationEventSchema.safeParse(json);
+  const event = StoredEventSchema.safeParse(json);
   if (!event.success) {
     return { ok: false, reason: 'invalid-data', detail: z.prettifyError(event.error) };
   }
@@ -42,8 +53,8 @@ export function validateEvent(json: unknown): ParseResult {
 }
 
 /** For producers: throws if an event we are about to publish does not match its own schema. */
-export function assertValidEvent(json: unknown): ConversationEvent {
-  const result = validateEvent(json);
+export function assertValidEvent(json: unknown): StoredEvent {
+  const result = validateStoredEvent(json);
   if (!result.ok)
     throw new Error(`refusing to publish an invalid event (${result.reason}): ${result.detail}`);
   return result.event;

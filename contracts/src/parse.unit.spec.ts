@@ -1,5 +1,5 @@
 import { EVENT_DEFINITIONS } from './events';
-import { assertValidEvent, parseEvent, validateEvent, type ParseResult } from './parse';
+import { assertValidEvent, parseEvent, validateEvent, validateStoredEvent, type ParseResult } from './parse';
 import { SAMPLE_ENVELOPE, SAMPLE_TYPES, sampleEvent } from './sample-events.fixture';
 
 const raw = (value: unknown): string => JSON.stringify(value);
@@ -170,7 +170,7 @@ describe('parseEvent', () => {
       expect(failure(parseEvent(raw(event))).reason).toBe('invalid-data');
     });
 
-    it.each(SAMPLE_TYPES)(
+    it.each(SAMPLE_TYPES.filter((type) => type !== 'conversation.started.v1'))(
       'when a valid %s arrives as a string or a buffer, then it parses to the same event',
       (type) => {
         const event = sampleEvent(type);
@@ -211,11 +211,44 @@ describe('validateEvent / assertValidEvent', () => {
   });
 
   it('assertValidEvent returns a valid event and throws with the reason for an invalid one', () => {
-    const event = sampleEvent('conversation.started.v1');
+    const event = sampleEvent('conversation.started.v2');
 
     expect(assertValidEvent(event)).toEqual(event);
     expect(() => assertValidEvent({ ...event, data: { channel: 'fax' } })).toThrow(
       /refusing to publish an invalid event \(invalid-data\)/,
     );
+  });
+});
+
+describe('upcasting where stored events are read', () => {
+  it('given a stored conversation.started.v1, validateEvent returns it as v2 under the default settings', () => {
+    const v1 = sampleEvent('conversation.started.v1');
+
+    const result = validateEvent(v1);
+
+    expect(result).toEqual({
+      ok: true,
+      event: { ...v1, type: 'conversation.started.v2', data: { ...v1.data, configVersion: 0 } },
+    });
+  });
+
+  it('given the same v1 bytes off a topic, parseEvent upcasts them the same way', () => {
+    const v1 = sampleEvent('conversation.started.v1');
+
+    expect(parseEvent(JSON.stringify(v1))).toEqual(validateEvent(v1));
+  });
+
+  it('leaves current versions untouched (the same object graph, byte for byte)', () => {
+    for (const type of SAMPLE_TYPES.filter((name) => name !== 'conversation.started.v1')) {
+      const event = sampleEvent(type);
+
+      expect(validateEvent(event)).toEqual({ ok: true, event });
+    }
+  });
+
+  it('validateStoredEvent keeps the version as stored, for the relay and the audit log', () => {
+    const v1 = sampleEvent('conversation.started.v1');
+
+    expect(validateStoredEvent(v1)).toEqual({ ok: true, event: v1 });
   });
 });

@@ -1,4 +1,4 @@
-import type { ConversationEventType, EventData } from './events';
+import { kindOfType, type StoredEvent, type StoredEventType } from './events';
 
 /**
  * Test-only: one realistic, schema-valid event of every type, as plain JSON (what arrives on the topic).
@@ -17,8 +17,16 @@ export const SAMPLE_ENVELOPE = {
 const MESSAGE_ID = '11111111-2222-4333-8444-555555555555';
 const TURN_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 
-export const SAMPLE_DATA: { [T in ConversationEventType]: EventData<T> } = {
+type StoredData<T extends StoredEventType> = Extract<StoredEvent, { type: T }>['data'];
+
+export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
   'conversation.started.v1': { channel: 'wechat', locale: 'zh-CN', labels: { queue: 'billing' } },
+  'conversation.started.v2': {
+    channel: 'wechat',
+    locale: 'zh-CN',
+    labels: { queue: 'billing' },
+    configVersion: 3,
+  },
   'conversation.message-received.v1': { messageId: MESSAGE_ID, text: '我的快递什么时候到？' },
   'conversation.reply-requested.v1': {
     turnId: TURN_ID,
@@ -46,13 +54,18 @@ export const SAMPLE_DATA: { [T in ConversationEventType]: EventData<T> } = {
     message: 'no reply in 60s',
   },
   'conversation.closed.v1': { reason: 'customer-left' },
+  'tenant.settings-updated.v1': {
+    settings: { systemPrompt: '你是 Acme 的客服助手。', historyLimit: 8, replyMaxTokens: 300 },
+  },
 };
 
-export const SAMPLE_TYPES = Object.keys(SAMPLE_DATA) as ConversationEventType[];
+export const SAMPLE_TYPES = Object.keys(SAMPLE_DATA) as StoredEventType[];
 
 /** A fresh, mutable JSON copy of the sample event of `type`, so a test may break it freely. */
 export type MutableEvent = Record<string, unknown> & { data: Record<string, unknown> };
 
-export function sampleEvent(type: ConversationEventType): MutableEvent {
-  return structuredClone({ ...SAMPLE_ENVELOPE, type, data: SAMPLE_DATA[type] });
+export function sampleEvent(type: StoredEventType): MutableEvent {
+  const { conversationId, ...envelope } = SAMPLE_ENVELOPE;
+  const streamId = kindOfType(type) === 'conversation' ? { conversationId } : { streamId: 'settings' };
+  return structuredClone({ ...envelope, type, ...streamId, data: SAMPLE_DATA[type] });
 }

@@ -1,3 +1,5 @@
+import { kindOfType, type StreamKind } from './events';
+
 /**
  * Kafka topics. See contracts/README.md for keys, partitions and retention.
  * A deployment may prefix every name (KAFKA_TOPIC_PREFIX) to share one cluster between environments.
@@ -5,14 +7,36 @@
 export const TOPICS = {
   /** Every conversation event, keyed by conversationId. */
   conversationEvents: 'conversation.events',
+  /** Events of a tenant's own streams (settings), keyed by `<tenantId>/<streamId>`. */
+  tenantEvents: 'tenant.events',
   /** Messages that failed validation or handling for good, with the reason in headers. */
   deadLetter: 'conversation.events.dlq',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
+/** Where each stream kind's events are published. */
+export const TOPIC_OF_KIND: Record<StreamKind, TopicName> = {
+  conversation: TOPICS.conversationEvents,
+  'tenant-settings': TOPICS.tenantEvents,
+};
+
+/** The topic an event type is published to, or undefined for a type this engine does not know. */
+export function topicOfType(type: string): TopicName | undefined {
+  const kind = kindOfType(type);
+  return kind && TOPIC_OF_KIND[kind];
+}
+
+/** The Kafka key: one stream's events share it, so they keep their order on one partition. */
+export function messageKey(
+  event: { tenantId: string } & ({ conversationId: string } | { streamId: string }),
+) {
+  return 'conversationId' in event ? event.conversationId : `${event.tenantId}/${event.streamId}`;
+}
+
 export const TOPIC_PARTITIONS: Record<TopicName, number> = {
   'conversation.events': 12,
+  'tenant.events': 3,
   'conversation.events.dlq': 1,
 };
 

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
-import { TOPICS, validateEvent, type ConversationEvent } from '@contracts';
+import { TOPICS, isConversationEvent, validateEvent, type ConversationEvent } from '@contracts';
 import { createLogger } from '@libs/platform';
 import {
   GatewayClient,
@@ -88,6 +88,7 @@ async function storedEvents(conversationId: string): Promise<ConversationEvent[]
   return events.map((event) => {
     const parsed = validateEvent(event);
     if (!parsed.ok) throw new Error(parsed.detail);
+    if (!isConversationEvent(parsed.event)) throw new Error(`${parsed.event.type} in a conversation`);
     return parsed.event;
   });
 }

@@ -6,8 +6,8 @@ import type { AppendTarget } from '@libs/event-store';
 export function started(eventId: string = randomUUID()): PendingEvent {
   return {
     eventId,
-    type: 'conversation.started.v1',
-    data: { channel: 'web', locale: 'en-GB', labels: { queue: 'billing' } },
+    type: 'conversation.started.v2',
+    data: { channel: 'web', locale: 'en-GB', labels: { queue: 'billing' }, configVersion: 0 },
   };
 }
 
@@ -27,8 +27,15 @@ export function target(
   tenantId: string,
   conversationId: string,
   expectedVersion: AppendTarget['expectedVersion'],
-): AppendTarget {
-  return { tenantId, conversationId, expectedVersion, causationId: null, correlationId: randomUUID() };
+): AppendTarget<'conversation'> {
+  return {
+    tenantId,
+    streamId: conversationId,
+    kind: 'conversation',
+    expectedVersion,
+    causationId: null,
+    correlationId: randomUUID(),
+  };
 }
 
 /** A complete envelope, as the event store would have built it, for tests that publish directly. */

@@ -35,21 +35,41 @@ const TurnFields = {
   attempt: z.number().int().min(1),
 };
 
-export const ConversationStarted = defineEvent(
+const StartedFields = {
+  channel: ChannelSchema,
+  locale: LocaleSchema.nullable(),
+  /** Free-form labels from the frontend (queue, campaign...), small and flat. */
+  labels: z.record(TextSchema.max(64), TextSchema.max(256)),
+};
+
+/** Superseded by v2; kept so old streams still read (upcast to v2 with `configVersion` 0). */
+export const ConversationStartedV1 = defineEvent(
+  'conversation',
   'conversation.started',
   1,
-  z
-    .object({
-      channel: ChannelSchema,
-      locale: LocaleSchema.nullable(),
-      /** Free-form labels from the frontend (queue, campaign...), small and flat. */
-      labels: z.record(TextSchema.max(64), TextSchema.max(256)),
-    })
-    .strict(),
+  z.object(StartedFields).strict(),
   'A contact-centre frontend opened a conversation.',
 );
 
+export const ConversationStarted = defineEvent(
+  'conversation',
+  'conversation.started',
+  2,
+  z
+    .object({
+      ...StartedFields,
+      /**
+       * The version of the tenant's settings stream (prompt, limits; later intents and flows) the
+       * conversation runs under for its whole life; 0 means the engine's defaults.
+       */
+      configVersion: z.number().int().min(0),
+    })
+    .strict(),
+  'A contact-centre frontend opened a conversation, under a recorded version of the tenant settings.',
+);
+
 export const MessageReceived = defineEvent(
+  'conversation',
   'conversation.message-received',
   1,
   z.object({ messageId: z.uuid(), text: MessageTextSchema }).strict(),
@@ -61,6 +81,7 @@ export const PromptMessageSchema = z
   .strict();
 
 export const ReplyRequested = defineEvent(
+  'conversation',
   'conversation.reply-requested',
   1,
   z
@@ -77,6 +98,7 @@ export const ReplyRequested = defineEvent(
 );
 
 export const ReplyChunkGenerated = defineEvent(
+  'conversation',
   'conversation.reply-chunk-generated',
   1,
   z
@@ -91,6 +113,7 @@ export const ReplyChunkGenerated = defineEvent(
 );
 
 export const ReplyCompleted = defineEvent(
+  'conversation',
   'conversation.reply-completed',
   1,
   z
@@ -110,6 +133,7 @@ export const ReplyCompleted = defineEvent(
 );
 
 export const ReplyFailed = defineEvent(
+  'conversation',
   'conversation.reply-failed',
   1,
   z
@@ -123,6 +147,7 @@ export const ReplyFailed = defineEvent(
 );
 
 export const ConversationClosed = defineEvent(
+  'conversation',
   'conversation.closed',
   1,
   z.object({ reason: z.enum(['closed-by-frontend', 'customer-left', 'resolved']) }).strict(),

@@ -2,18 +2,26 @@ import { z } from 'zod';
 import {
   ConversationClosed,
   ConversationStarted,
+  ConversationStartedV1,
   MessageReceived,
   ReplyChunkGenerated,
   ReplyCompleted,
   ReplyFailed,
   ReplyRequested,
 } from './conversation.events';
+import { TenantSettingsUpdated } from './tenant-settings.events';
+import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
-export { defineEvent } from './define-event';
+export * from './tenant-settings.events';
+export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
-/** Every event type this engine publishes. Add new versions here; never edit a published one. */
+/**
+ * Every event type the engine has ever published, current and superseded versions alike. Add new
+ * versions here; never edit or remove a published one (old streams and topics still hold it).
+ */
 export const EVENT_DEFINITIONS = [
+  ConversationStartedV1,
   ConversationStarted,
   MessageReceived,
   ReplyRequested,
@@ -21,8 +29,10 @@ export const EVENT_DEFINITIONS = [
   ReplyCompleted,
   ReplyFailed,
   ConversationClosed,
+  TenantSettingsUpdated,
 ] as const;
 
+/** The current version of every conversation event: what the domain handles after upcasting. */
 export const ConversationEventSchema = z.discriminatedUnion('type', [
   ConversationStarted.schema,
   MessageReceived.schema,
@@ -33,12 +43,52 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ConversationClosed.schema,
 ]);
 
+export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
+
+/** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
+export const StoredEventSchema = z.discriminatedUnion(
+  'type',
+  EVENT_DEFINITIONS.map((definition) => definition.schema) as unknown as [
+    (typeof EVENT_DEFINITIONS)[number]['schema'],
+    ...(typeof EVENT_DEFINITIONS)[number]['schema'][],
+  ],
+);
+
 export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
 export type ConversationEventType = ConversationEvent['type'];
-export type EventOfType<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>;
-export type EventData<T extends ConversationEventType> = EventOfType<T>['data'];
+export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
+/** Any stored version of any event. */
+export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
+export type StoredEventType = StoredEvent['type'];
+/** The current version of any event, of any stream kind. */
+export type EngineEvent = ConversationEvent | TenantSettingsEvent;
+export type EngineEventType = EngineEvent['type'];
 
-/** An event before the store gives it its envelope (sequence, time, tenant, ...). */
-export type PendingEvent = {
-  [T in ConversationEventType]: { eventId: string; type: T; data: EventData<T> };
-}[ConversationEventType];
+/** The current events of each stream kind. */
+export interface EventsOfKind {
+  conversation: ConversationEvent;
+  'tenant-settings': TenantSettingsEvent;
+}
+
+export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+export type EventData<T extends EngineEventType> = EventOfType<T>['data'];
+
+/** An event before the store gives it its envelope (sequence, time, tenant, ...). Always a current version. */
+export type PendingEvent<K extends StreamKind = 'conversation'> = PendingOf<EventsOfKind[K]>;
+type PendingOf<E extends EngineEvent> = E extends EngineEvent
+  ? { eventId: string; type: E['type']; data: E['data'] }
+  : never;
+
+/** Narrows any current event to a conversation event (they are the ones named by `conversationId`). */
+export function isConversationEvent(event: EngineEvent): event is ConversationEvent {
+  return 'conversationId' in event;
+}
+
+const KIND_OF_TYPE = new Map<string, StreamKind>(
+  EVENT_DEFINITIONS.map((definition) => [definition.type, definition.kind]),
+);
+
+/** The stream kind an event type belongs to, or undefined for a type this engine does not know. */
+export function kindOfType(type: string): StreamKind | undefined {
+  return KIND_OF_TYPE.get(type);
+}

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { validateEvent, type ConversationEvent } from '@contracts';
+import { isConversationEvent, validateEvent, type ConversationEvent } from '@contracts';
 import { fold, toView } from '@libs/conversation';
 
 const { values: args, positionals } = parseArgs({
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     for (const raw of page.events) {
       const parsed = validateEvent(raw);
       if (!parsed.ok) throw new Error(`invalid event in the stream: ${parsed.detail}`);
+      if (!isConversationEvent(parsed.event))
+        throw new Error(`${parsed.event.type} is not a conversation event`);
       events.push(parsed.event);
     }
     after = page.nextAfter;

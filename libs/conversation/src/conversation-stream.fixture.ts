@@ -2,7 +2,6 @@ import {
   validateEvent,
   type ConversationEvent,
   type ConversationEventType,
-  type EnvelopeMetadata,
   type EventData,
   type EventOfType,
   type PendingEvent,
@@ -13,6 +12,8 @@ import {
  * validateEvent, so a test can never fold a fixture the real store would have refused.
  * Ids and times are deterministic (a counter), so two builders fed the same calls agree byte for byte.
  */
+type EnvelopeMetadata = Omit<ConversationEvent, 'type' | 'data'>;
+
 export const CONVERSATION_ID = '0c0c0c0c-0000-4000-8000-000000000001';
 export const TENANT_ID = 'acme';
 const EPOCH = Date.parse('2025-01-01T09:00:00.000Z');
@@ -64,8 +65,14 @@ export class ConversationStreamBuilder {
     return this.event(pending.type, pending.data, { eventId: pending.eventId });
   }
 
-  started(data: Partial<EventData<'conversation.started.v1'>> = {}): EventOfType<'conversation.started.v1'> {
-    return this.event('conversation.started.v1', { channel: 'web', locale: 'zh-CN', labels: {}, ...data });
+  started(data: Partial<EventData<'conversation.started.v2'>> = {}): EventOfType<'conversation.started.v2'> {
+    return this.event('conversation.started.v2', {
+      channel: 'web',
+      locale: 'zh-CN',
+      labels: {},
+      configVersion: 0,
+      ...data,
+    });
   }
 
   message(

@@ -1,11 +1,11 @@
-import { AppError, type EventData, type PendingEvent } from '@contracts';
+import { AppError, type EventData, type PendingEvent, type TenantSettings } from '@contracts';
 import type { ConversationState } from './conversation.state';
 import { contextOf, statusOf } from './conversation.state';
-import { derivedId } from './ids';
+import { DerivedIds } from './ids';
 
 /** Commands a frontend can issue. Ids are generated at the edge and passed in, never inside. */
 export type ConversationCommand =
-  | { type: 'start-conversation'; eventId: string; data: EventData<'conversation.started.v1'> }
+  | { type: 'start-conversation'; eventId: string; data: EventData<'conversation.started.v2'> }
   | { type: 'receive-message'; eventId: string; messageId: string; text: string }
   | { type: 'close-conversation'; eventId: string; reason: EventData<'conversation.closed.v1'>['reason'] };
 
@@ -18,7 +18,7 @@ export function decide(command: ConversationCommand, state: ConversationState): 
   switch (command.type) {
     case 'start-conversation':
       if (status !== 'new') throw new AppError('conversation-exists');
-      return [{ eventId: command.eventId, type: 'conversation.started.v1', data: command.data }];
+      return [{ eventId: command.eventId, type: 'conversation.started.v2', data: command.data }];
     case 'receive-message': {
       if (status === 'new') throw new AppError('conversation-not-found');
       const seen = contextOf(state).transcript.some((entry) => entry.id === command.messageId);
@@ -48,6 +48,15 @@ export interface ReplyPolicy {
   maxTokens: number;
 }
 
+/** The engine's defaults overridden by what the tenant configured (absent settings keep the default). */
+export function replyPolicyFor(defaults: ReplyPolicy, settings: TenantSettings): ReplyPolicy {
+  return {
+    systemPrompt: settings.systemPrompt ?? defaults.systemPrompt,
+    historyLimit: settings.historyLimit ?? defaults.historyLimit,
+    maxTokens: settings.replyMaxTokens ?? defaults.maxTokens,
+  };
+}
+
 /**
  * The session's reaction: when customer messages wait and no turn is open, ask for a reply.
  * The turn id is derived from the messages it answers, so reprocessing yields the same event.
@@ -62,7 +71,7 @@ export function decideReply(state: ConversationState, policy: ReplyPolicy): Pend
     return [];
   }
   const conversationId = state.conversationId ?? '';
-  const turnId = derivedId('turn', conversationId, ...context.pendingMessageIds);
+  const turnId = DerivedIds.turn(conversationId, context.pendingMessageIds);
   // The messages being answered go last, after replies that were streaming when they arrived, so the
   // prompt ends with the open question. slice(-0) would keep everything: a limit of 0 means no history.
   const pending = new Set(context.pendingMessageIds);
@@ -77,7 +86,7 @@ export function decideReply(state: ConversationState, policy: ReplyPolicy): Pend
   }));
   return [
     {
-      eventId: derivedId('reply-requested', turnId),
+      eventId: DerivedIds.replyRequested(turnId),
       type: 'conversation.reply-requested.v1',
       data: {
         turnId,

@@ -39,15 +39,15 @@ describe('decide', () => {
     const start: ConversationCommand = {
       type: 'start-conversation',
       eventId: fixtureId('d', 9),
-      data: { channel: 'email', locale: 'en-GB', labels: { queue: 'returns' } },
+      data: { channel: 'email', locale: 'en-GB', labels: { queue: 'returns' }, configVersion: 2 },
     };
 
     it('given a new conversation, then it is started with the command id and data', () => {
       expect(decide(start, initialState())).toEqual([
         {
           eventId: fixtureId('d', 9),
-          type: 'conversation.started.v1',
-          data: { channel: 'email', locale: 'en-GB', labels: { queue: 'returns' } },
+          type: 'conversation.started.v2',
+          data: { channel: 'email', locale: 'en-GB', labels: { queue: 'returns' }, configVersion: 2 },
         },
       ]);
     });

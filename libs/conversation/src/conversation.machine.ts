@@ -17,6 +17,8 @@ export interface ActiveTurn {
 }
 
 export interface ConversationContext {
+  /** The tenant settings version this conversation runs under (conversation.started `configVersion`). */
+  configVersion: number;
   channel: string | null;
   locale: string | null;
   labels: Record<string, string>;
@@ -30,6 +32,7 @@ export interface ConversationContext {
 }
 
 export const INITIAL_CONTEXT: ConversationContext = {
+  configVersion: 0,
   channel: null,
   locale: null,
   labels: {},
@@ -43,7 +46,8 @@ export const INITIAL_CONTEXT: ConversationContext = {
 
 type Of<T extends ConversationEvent['type']> = EventOfType<T>;
 
-const isActiveTurn = (context: ConversationContext, turnId: string): boolean =>
+/** Whether `turnId` is the turn the conversation is waiting on: not answered, failed, closed or superseded. */
+export const isActiveTurn = (context: ConversationContext, turnId: string): boolean =>
   context.activeTurn?.turnId === turnId;
 
 /**
@@ -61,8 +65,13 @@ export const conversationMachine = setup({
   },
   actions: {
     recordStart: assign(({ event }) => {
-      const { data } = event as Of<'conversation.started.v1'>;
-      return { channel: data.channel, locale: data.locale, labels: data.labels };
+      const { data } = event as Of<'conversation.started.v2'>;
+      return {
+        configVersion: data.configVersion,
+        channel: data.channel,
+        locale: data.locale,
+        labels: data.labels,
+      };
     }),
     recordCustomerMessage: assign(({ context, event }) => {
       const { data, sequence } = event as Of<'conversation.message-received.v1'>;
@@ -117,7 +126,7 @@ export const conversationMachine = setup({
   context: INITIAL_CONTEXT,
   states: {
     new: {
-      on: { 'conversation.started.v1': { target: 'greeting', actions: 'recordStart' } },
+      on: { 'conversation.started.v2': { target: 'greeting', actions: 'recordStart' } },
     },
     greeting: {
       on: {

@@ -61,6 +61,13 @@ export function fold(
   return events.reduce(evolve, from);
 }
 
+/** The conversation kind for the generic stream runner (@libs/event-store StreamRunner). */
+export const conversationStream = {
+  kind: 'conversation' as const,
+  initialState,
+  evolve,
+};
+
 export function statusOf(state: ConversationState): ConversationStatus {
   return state.snapshot.value as ConversationStatus;
 }

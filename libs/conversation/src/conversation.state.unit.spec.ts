@@ -365,8 +365,8 @@ describe('conversation state (machine folded through evolve)', () => {
     it('rejects a stream that does not start at sequence 1', () => {
       const given = new ConversationStreamBuilder();
       const started = given.event(
-        'conversation.started.v1',
-        { channel: 'web', locale: null, labels: {} },
+        'conversation.started.v2',
+        { channel: 'web', locale: null, labels: {}, configVersion: 0 },
         { sequence: 2 },
       );
 

@@ -14,3 +14,24 @@ export function derivedId(...parts: string[]): string {
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * Every id the engine derives, in one place. A recipe is frozen once released: changing one would give
+ * a redelivery after a deploy a new id, and the store would no longer recognise it as a duplicate.
+ * (The two argument orders below are historical and kept for that reason.)
+ */
+export const DerivedIds = {
+  /** A message sent with a client idempotency key: the same key in the same conversation, the same message. */
+  clientMessage: (tenantId: string, conversationId: string, idempotencyKey: string) =>
+    derivedId('client-message', tenantId, conversationId, idempotencyKey),
+  messageReceived: (messageId: string) => derivedId('message-received', messageId),
+  /** A turn answers exactly these messages: the same messages, the same turn. */
+  turn: (conversationId: string, messageIds: readonly string[]) =>
+    derivedId('turn', conversationId, ...messageIds),
+  replyRequested: (turnId: string) => derivedId('reply-requested', turnId),
+  replyChunk: (turnId: string, attempt: number, chunkIndex: number) =>
+    derivedId(turnId, 'chunk', String(attempt), String(chunkIndex)),
+  /** One outcome per turn, whichever attempt produced it: completed and failed ids are fixed by the turn. */
+  replyCompleted: (turnId: string) => derivedId(turnId, 'completed'),
+  replyFailed: (turnId: string) => derivedId(turnId, 'failed'),
+} as const;

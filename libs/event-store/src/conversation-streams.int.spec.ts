@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, type EventOfType } from '@contracts';
-import { contextOf, decide, derivedId, statusOf } from '@libs/conversation';
-import { ConversationStreams, EventStore, type StreamRef } from '@libs/event-store';
+import { DerivedIds, contextOf, decide, statusOf } from '@libs/conversation';
+import { ConversationStreams, PostgresEventStore, streamRef, type ConversationRef } from '@libs/event-store';
 import { createTenantWithKey, createTestDatabase, type TestDatabase } from '@test/support';
 
 jest.setTimeout(60_000);
@@ -16,13 +16,13 @@ const PARALLEL = 8;
 const HEAVY = 24;
 
 let db: TestDatabase;
-let store: EventStore;
+let store: PostgresEventStore;
 let streams: ConversationStreams;
 
 beforeAll(async () => {
   db = await createTestDatabase('conversation_streams');
   await createTenantWithKey(db.dataSource, TENANT);
-  store = new EventStore(db.dataSource);
+  store = new PostgresEventStore(db.dataSource);
   streams = new ConversationStreams(store);
 });
 
@@ -30,12 +30,16 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function startConversation(): Promise<StreamRef> {
+async function startConversation(): Promise<ConversationRef> {
   const ref = { tenantId: TENANT, conversationId: randomUUID() };
   const eventId = randomUUID();
   await streams.execute(ref, { causationId: null, correlationId: eventId }, (state) =>
     decide(
-      { type: 'start-conversation', eventId, data: { channel: 'web', locale: null, labels: {} } },
+      {
+        type: 'start-conversation',
+        eventId,
+        data: { channel: 'web', locale: null, labels: {}, configVersion: 0 },
+      },
       state,
     ),
   );
@@ -43,8 +47,8 @@ async function startConversation(): Promise<StreamRef> {
 }
 
 /** What the gateway does for POST /messages: the event id is derived from the message id. */
-function receiveMessage(ref: StreamRef, messageId: string, text: string) {
-  const eventId = derivedId('message-received', messageId);
+function receiveMessage(ref: ConversationRef, messageId: string, text: string) {
+  const eventId = DerivedIds.messageReceived(messageId);
   return streams.execute(ref, { causationId: null, correlationId: eventId }, (state) =>
     decide({ type: 'receive-message', eventId, messageId, text }, state),
   );
@@ -68,7 +72,7 @@ describe('ConversationStreams.execute under real concurrency', () => {
       results.every((result) => result.status === 'fulfilled' && result.value.status === 'appended'),
     ).toBe(true);
 
-    const events = await store.read(ref.tenantId, ref.conversationId);
+    const events = await store.read('conversation', streamRef(ref));
     expect(events.map((event) => event.sequence)).toEqual(
       Array.from({ length: PARALLEL + 1 }, (_, i) => i + 1),
     );
@@ -77,7 +81,7 @@ describe('ConversationStreams.execute under real concurrency', () => {
         event.type === 'conversation.message-received.v1',
     );
     expect(received.map((event) => event.data.messageId).sort()).toEqual(messages.map((m) => m.id).sort());
-    expect(await store.streamVersion(ref.tenantId, ref.conversationId)).toBe(PARALLEL + 1);
+    expect(await store.streamVersion(streamRef(ref))).toBe(PARALLEL + 1);
 
     // No lost update: the state every writer ended with includes its own message, and the final
     // state (folded from the store) holds them all.
@@ -113,7 +117,7 @@ describe('ConversationStreams.execute under real concurrency', () => {
         expect(result.reason).toMatchObject({ code: 'concurrency-conflict', retryable: true });
       }
     }
-    const events = await store.read(ref.tenantId, ref.conversationId);
+    const events = await store.read('conversation', streamRef(ref));
     expect(events.map((event) => event.sequence)).toEqual(
       Array.from({ length: landed.length + 1 }, (_, i) => i + 1),
     );
@@ -136,9 +140,9 @@ describe('ConversationStreams.execute under real concurrency', () => {
     expect(results.every((result) => ['appended', 'duplicate', 'unchanged'].includes(result.status))).toBe(
       true,
     );
-    const events = await store.read(ref.tenantId, ref.conversationId);
+    const events = await store.read('conversation', streamRef(ref));
     expect(events.map((event) => event.type)).toEqual([
-      'conversation.started.v1',
+      'conversation.started.v2',
       'conversation.message-received.v1',
     ]);
     for (const result of results) {
@@ -158,15 +162,15 @@ describe('ConversationStreams.execute under real concurrency', () => {
     ]);
 
     expect(close.status).toBe('fulfilled');
-    const types = (await store.read(ref.tenantId, ref.conversationId)).map((event) => event.type);
+    const types = (await store.read('conversation', streamRef(ref))).map((event) => event.type);
     expect(types.at(-1)).toBe('conversation.closed.v1');
     if (message.status === 'rejected') {
       expect(message.reason).toBeInstanceOf(AppError);
       expect((message.reason as AppError).code).toBe('conversation-closed');
-      expect(types).toEqual(['conversation.started.v1', 'conversation.closed.v1']);
+      expect(types).toEqual(['conversation.started.v2', 'conversation.closed.v1']);
     } else {
       expect(types).toEqual([
-        'conversation.started.v1',
+        'conversation.started.v2',
         'conversation.message-received.v1',
         'conversation.closed.v1',
       ]);
@@ -179,7 +183,11 @@ describe('ConversationStreams.execute under real concurrency', () => {
       const eventId = randomUUID();
       return streams.execute(ref, { causationId: null, correlationId: eventId }, (state) =>
         decide(
-          { type: 'start-conversation', eventId, data: { channel: 'app', locale: 'de', labels: {} } },
+          {
+            type: 'start-conversation',
+            eventId,
+            data: { channel: 'app', locale: 'de', labels: {}, configVersion: 0 },
+          },
           state,
         ),
       );
@@ -191,6 +199,6 @@ describe('ConversationStreams.execute under real concurrency', () => {
     for (const result of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       expect(result.reason).toMatchObject({ code: 'conversation-exists' });
     }
-    expect(await store.read(ref.tenantId, ref.conversationId)).toHaveLength(1);
+    expect(await store.read('conversation', streamRef(ref))).toHaveLength(1);
   });
 });

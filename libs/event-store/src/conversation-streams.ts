@@ -1,59 +1,41 @@
-import { AppError, type PendingEvent } from '@contracts';
-import { fold, type ConversationState } from '@libs/conversation';
+import type { PendingEvent } from '@contracts';
+import { conversationStream, type ConversationState } from '@libs/conversation';
 import type { AppendResult, EventStore } from './event-store';
+import { StreamRunner, type Causation } from './stream-runner';
 
-export interface StreamRef {
+export interface ConversationRef {
   tenantId: string;
   conversationId: string;
-}
-
-export interface Causation {
-  causationId: string | null;
-  correlationId: string;
 }
 
 export type ExecuteResult = {
   status: 'appended' | 'duplicate' | 'unchanged';
   state: ConversationState;
-  result?: AppendResult;
+  result?: AppendResult<'conversation'>;
 };
 
-const MAX_CONFLICT_RETRIES = 10;
-
-/** Loads conversations by replaying their streams and runs deciders against them with retries. */
+/** Conversations on the generic runner, addressed by conversation id as the services know them. */
 export class ConversationStreams {
-  constructor(private readonly store: EventStore) {}
+  private readonly runner: StreamRunner<'conversation', ConversationState>;
 
-  async load(ref: StreamRef): Promise<ConversationState> {
-    return fold(await this.store.read(ref.tenantId, ref.conversationId));
+  constructor(store: EventStore) {
+    this.runner = new StreamRunner(store, conversationStream);
   }
 
-  /**
-   * Decide against the current state and append with that state's version; on a concurrency conflict
-   * reload and decide again, so the decision always rests on what is really stored.
-   */
+  async load(ref: ConversationRef, options: { toSequence?: number } = {}): Promise<ConversationState> {
+    return (await this.runner.load(streamRef(ref), options)).state;
+  }
+
   async execute(
-    ref: StreamRef,
+    ref: ConversationRef,
     causation: Causation,
-    decide: (state: ConversationState) => PendingEvent[],
+    decide: (state: ConversationState) => PendingEvent[] | Promise<PendingEvent[]>,
   ): Promise<ExecuteResult> {
-    for (let attempt = 1; ; attempt++) {
-      const state = await this.load(ref);
-      const pending = decide(state);
-      if (pending.length === 0) return { status: 'unchanged', state };
-      try {
-        const result = await this.store.append(
-          { ...ref, ...causation, expectedVersion: state.version },
-          pending,
-        );
-        const next = result.status === 'appended' ? fold(result.events, state) : await this.load(ref);
-        return { status: result.status, state: next, result };
-      } catch (error) {
-        const conflict = error instanceof AppError && error.code === 'concurrency-conflict';
-        if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        // Exponential backoff with full jitter, so many writers to one conversation spread out.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 5 * 2 ** attempt)));
-      }
-    }
+    const { status, state, result } = await this.runner.execute(streamRef(ref), causation, decide);
+    return { status, state, result };
   }
+}
+
+export function streamRef(ref: ConversationRef): { tenantId: string; streamId: string } {
+  return { tenantId: ref.tenantId, streamId: ref.conversationId };
 }

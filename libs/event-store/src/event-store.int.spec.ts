@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, TOPICS, type ConversationEvent, type PendingEvent } from '@contracts';
-import { EventStore } from '@libs/event-store';
+import { PostgresEventStore } from '@libs/event-store';
 import {
   closed,
   createTenantWithKey,
@@ -18,13 +18,13 @@ const OTHER_TENANT = 'globex';
 const FIXED_NOW = new Date('2025-11-22T10:00:00.123Z');
 
 let db: TestDatabase;
-let store: EventStore;
+let store: PostgresEventStore;
 
 beforeAll(async () => {
   db = await createTestDatabase('event_store');
   await createTenantWithKey(db.dataSource, TENANT);
   await createTenantWithKey(db.dataSource, OTHER_TENANT);
-  store = new EventStore(db.dataSource, () => FIXED_NOW);
+  store = new PostgresEventStore(db.dataSource, () => FIXED_NOW);
 });
 
 afterAll(async () => {
@@ -32,14 +32,21 @@ afterAll(async () => {
 });
 
 /** Everything an append could have touched, to prove that a refused append touched nothing. */
-async function footprint(conversationId: string) {
+async function footprint(conversationId: string, tenantId = TENANT) {
   const [events, outbox, stream] = await Promise.all([
-    db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = $1`, [conversationId]),
+    db.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = $1 AND stream_id = $2`, [
+      tenantId,
+      conversationId,
+    ]),
     db.dataSource.query(
-      `SELECT count(*)::int AS n FROM outbox o JOIN events e USING (global_position) WHERE e.stream_id = $1`,
-      [conversationId],
+      `SELECT count(*)::int AS n FROM outbox o JOIN events e USING (global_position)
+        WHERE e.tenant_id = $1 AND e.stream_id = $2`,
+      [tenantId, conversationId],
     ),
-    db.dataSource.query(`SELECT version, updated_at FROM streams WHERE stream_id = $1`, [conversationId]),
+    db.dataSource.query(
+      `SELECT version::int AS version, updated_at FROM streams WHERE tenant_id = $1 AND stream_id = $2`,
+      [tenantId, conversationId],
+    ),
   ]);
   return { events: events[0].n as number, outbox: outbox[0].n as number, stream: stream[0] ?? null };
 }
@@ -55,6 +62,11 @@ async function expectAppError(promise: Promise<unknown>, code: string): Promise<
   expect((error as AppError).code).toBe(code);
   return error as AppError;
 }
+
+const read = (tenantId: string, conversationId: string, options = {}) =>
+  store.read('conversation', { tenantId, streamId: conversationId }, options);
+const versionOf = (tenantId: string, conversationId: string) =>
+  store.streamVersion({ tenantId, streamId: conversationId });
 
 async function newConversation(events: PendingEvent[] = [started()]): Promise<string> {
   const conversationId = randomUUID();
@@ -89,7 +101,7 @@ describe('EventStore.append to a new stream', () => {
 
     const rows: { event_id: string; sequence: number; global_position: string; topic: string }[] =
       await db.dataSource.query(
-        `SELECT e.event_id, e.sequence, e.global_position, o.topic
+        `SELECT e.event_id, e.sequence::int AS sequence, e.global_position, o.topic
            FROM outbox o JOIN events e USING (global_position)
           WHERE e.stream_id = $1 ORDER BY o.id`,
         [conversationId],
@@ -100,9 +112,9 @@ describe('EventStore.append to a new stream', () => {
     const positions = rows.map((row) => BigInt(row.global_position));
     expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
 
-    expect(await store.streamVersion(TENANT, conversationId)).toBe(3);
+    expect(await versionOf(TENANT, conversationId)).toBe(3);
     // What is read back is exactly what the append returned (types, dates and JSON survive the trip).
-    expect(await store.read(TENANT, conversationId)).toEqual(events);
+    expect(await read(TENANT, conversationId)).toEqual(events);
   });
 
   it('continues the sequence on the next append with the right expected version', async () => {
@@ -112,16 +124,17 @@ describe('EventStore.append to a new stream', () => {
 
     expect(result.status).toBe('appended');
     expect(result.version).toBe(4);
-    const read = await store.read(TENANT, conversationId);
-    expect(read.map((event) => event.sequence)).toEqual([1, 2, 3, 4]);
-    expect(await store.read(TENANT, conversationId, { afterSequence: 2, limit: 1 })).toEqual([read[2]]);
+    const events = await read(TENANT, conversationId);
+    expect(events.map((event) => event.sequence)).toEqual([1, 2, 3, 4]);
+    expect(await read(TENANT, conversationId, { afterSequence: 2, limit: 1 })).toEqual([events[2]]);
+    expect(await read(TENANT, conversationId, { toSequence: 2 })).toEqual(events.slice(0, 2));
   });
 
   it('keeps awkward text byte for byte (quotes, backslashes, braces, commas, non-Latin, emoji)', async () => {
     const text = 'He said "{a,b}" \\ C:\\path\\ 你好 — ∑ 😀 \n\t end';
     const conversationId = await newConversation([started(), messageReceived(text)]);
 
-    const [, message] = await store.read(TENANT, conversationId);
+    const [, message] = await read(TENANT, conversationId);
 
     expect(message?.data).toMatchObject({ text });
   });
@@ -207,9 +220,7 @@ describe("EventStore.append with expectedVersion 'any'", () => {
 
     expect(result.status).toBe('appended');
     expect(result.version).toBe(5);
-    expect((await store.read(TENANT, conversationId)).map((event) => event.sequence)).toEqual([
-      1, 2, 3, 4, 5,
-    ]);
+    expect((await read(TENANT, conversationId)).map((event) => event.sequence)).toEqual([1, 2, 3, 4, 5]);
     expect(await footprint(conversationId)).toMatchObject({ events: 5, outbox: 5, stream: { version: 5 } });
   });
 
@@ -230,22 +241,29 @@ describe('EventStore tenancy', () => {
     const conversationId = await newConversation([started(), messageReceived('private')]);
     const before = await footprint(conversationId);
 
-    for (const expectedVersion of [0, 2, 'any'] as const) {
+    for (const expectedVersion of [2, 'any'] as const) {
       await expectAppError(
         store.append(target(OTHER_TENANT, conversationId, expectedVersion), [messageReceived('intrusion')]),
         'conversation-not-found',
       );
     }
+    // Streams belong to a tenant: "new stream" with the same id is another tenant's own, separate stream.
+    const intrusion = messageReceived('intrusion');
+    await store.append(target(OTHER_TENANT, conversationId, 0), [started(), intrusion]);
 
     expect(await footprint(conversationId)).toEqual(before);
+    expect((await read(TENANT, conversationId)).map((event) => event.eventId)).not.toContain(
+      intrusion.eventId,
+    );
+    expect(await read(OTHER_TENANT, conversationId)).toHaveLength(2);
   });
 
   it("reads another tenant's conversation as empty and without a version", async () => {
     const conversationId = await newConversation([started(), messageReceived('private')]);
 
-    expect(await store.read(OTHER_TENANT, conversationId)).toEqual([]);
-    expect(await store.streamVersion(OTHER_TENANT, conversationId)).toBeNull();
-    expect(await store.read(TENANT, conversationId)).toHaveLength(2);
+    expect(await read(OTHER_TENANT, conversationId)).toEqual([]);
+    expect(await versionOf(OTHER_TENANT, conversationId)).toBeNull();
+    expect(await read(TENANT, conversationId)).toHaveLength(2);
   });
 
   it('refuses a tenant that does not exist (foreign key), writing nothing', async () => {
@@ -257,10 +275,28 @@ describe('EventStore tenancy', () => {
   });
 });
 
+describe('64-bit positions', () => {
+  it('stores and reads sequences past 2^31 (the API accepts up to 2^53 - 1)', async () => {
+    const conversationId = await newConversation([started()]);
+    // Only the stream's version is moved (events stay append-only): the next append is event 2^31 + 1.
+    await db.dataSource.query(
+      `UPDATE streams SET version = 2147483648 WHERE tenant_id = $1 AND stream_id = $2`,
+      [TENANT, conversationId],
+    );
+
+    const result = await store.append(target(TENANT, conversationId, 2147483648), [messageReceived('far')]);
+
+    expect(result).toMatchObject({ status: 'appended', version: 2147483649 });
+    const [far] = await read(TENANT, conversationId, { afterSequence: 2147483648 });
+    expect(far).toMatchObject({ sequence: 2147483649, data: { text: 'far' } });
+    expect(await versionOf(TENANT, conversationId)).toBe(2147483649);
+  });
+});
+
 describe('the events table', () => {
   it('refuses UPDATE, DELETE and TRUNCATE, even from a direct SQL session', async () => {
     const conversationId = await newConversation([started(), messageReceived('immutable')]);
-    const before = await store.read(TENANT, conversationId);
+    const before = await read(TENANT, conversationId);
 
     await expect(
       db.dataSource.query(`UPDATE events SET data = '{}'::jsonb WHERE stream_id = $1`, [conversationId]),
@@ -272,7 +308,7 @@ describe('the events table', () => {
       /append-only \(TRUNCATE refused\)/,
     );
 
-    expect(await store.read(TENANT, conversationId)).toEqual(before);
+    expect(await read(TENANT, conversationId)).toEqual(before);
   });
 });
 
@@ -335,7 +371,9 @@ describe('EventStore.append of invalid events', () => {
         { ...messageReceived('x'), eventId: 'nope' },
       ]),
     ).rejects.toThrow();
-    await expect(store.append(target(TENANT, 'not-a-uuid', 0), [started()])).rejects.toThrow();
+    await expect(store.append(target(TENANT, 'not-a-uuid', 0), [started()])).rejects.toThrow(
+      /validation-failed|conversationId/,
+    );
 
     expect(await footprint(conversationId)).toEqual({ events: 0, outbox: 0, stream: null });
   });

@@ -1,188 +1,138 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { AppError, TOPICS, validateEvent, type ConversationEvent, type PendingEvent } from '@contracts';
+import {
+  AppError,
+  kindOfType,
+  validateStoredEvent,
+  type EngineEvent,
+  type EventsOfKind,
+  type PendingEvent,
+  type StoredEvent,
+  type StreamKind,
+} from '@contracts';
+
+/** A stream is named by its tenant and an id unique within that tenant. */
+export interface StreamRef {
+  tenantId: string;
+  streamId: string;
+}
 
 /** Where an append goes and what it claims about the stream. */
-export interface AppendTarget {
-  tenantId: string;
-  conversationId: string;
+export interface AppendTarget<K extends StreamKind = StreamKind> extends StreamRef {
+  kind: K;
   /**
-   * The version the caller based its decision on (0: the stream must not exist yet), or 'any'
-   * for facts that do not depend on the state, such as streamed chunks.
+   * The version the caller based its decision on (0: the stream must not exist yet, and is created),
+   * or 'any' for facts that do not depend on the state, such as streamed chunks.
    */
   expectedVersion: number | 'any';
   causationId: string | null;
   correlationId: string;
 }
 
-export type AppendResult =
-  | { status: 'appended'; events: ConversationEvent[]; version: number }
+export type AppendResult<K extends StreamKind = StreamKind> =
+  | { status: 'appended'; events: EventsOfKind[K][]; version: number }
   /** Every event id was already in the store: a redelivery, nothing was written. */
   | { status: 'duplicate'; version: number };
 
-export interface StoredEventRow {
-  global_position: string;
-  event_id: string;
-  tenant_id: string;
-  stream_id: string;
-  sequence: number;
-  type: string;
-  occurred_at: Date;
-  causation_id: string | null;
-  correlation_id: string;
-  data: unknown;
+/**
+ * A place in the store's global order. Events are ordered by the transaction that wrote them, then by
+ * position, and read-all shows an event only once every transaction that could come before it ended,
+ * so a reader that remembers the last place it saw never skips an event committed late.
+ * Both parts are 64-bit integers, kept as decimal strings.
+ */
+export interface GlobalPosition {
+  transactionId: string;
+  position: string;
 }
 
-/** The one way a stored row becomes an envelope, for the API, the relay and replays alike. */
-export function rowToEnvelope(row: StoredEventRow): ConversationEvent {
-  const result = validateEvent({
-    eventId: row.event_id,
-    type: row.type,
-    tenantId: row.tenant_id,
-    conversationId: row.stream_id,
-    sequence: row.sequence,
-    occurredAt: row.occurred_at.toISOString(),
-    causationId: row.causation_id,
-    correlationId: row.correlation_id,
-    data: row.data,
-  });
-  if (!result.ok) {
-    throw new AppError('stream-corrupted', `stored event ${row.event_id} is invalid: ${result.detail}`);
-  }
-  return result.event;
+export const START_OF_STORE: GlobalPosition = { transactionId: '0', position: '0' };
+
+/** One event as read-all returns it: as stored (audit hashes this) and upcast (projections fold this). */
+export interface RecordedEvent {
+  position: GlobalPosition;
+  stored: StoredEvent;
+  event: EngineEvent;
 }
 
-export const OUTBOX_CHANNEL = 'outbox_appended';
-const EVENT_COLUMNS =
-  'global_position, event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data';
+export interface ReadOptions {
+  afterSequence?: number;
+  /** Read up to and including this sequence: the state as of an event. */
+  toSequence?: number;
+  limit?: number;
+}
 
 /**
- * Append-only event streams, one per conversation, in PostgreSQL. An append writes the events and
- * their outbox rows in one transaction; the relay publishes them to Kafka afterwards (no dual write).
+ * Append-only event streams of every kind. `PostgresEventStore` is the real one (with the outbox that
+ * carries events to Kafka); `InMemoryEventStore` keeps the same contract for unit tests.
  */
-export class EventStore {
-  constructor(
-    private readonly db: DataSource,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+export abstract class EventStore {
+  abstract append<K extends StreamKind>(
+    target: AppendTarget<K>,
+    pending: readonly PendingEvent<K>[],
+  ): Promise<AppendResult<K>>;
 
-  async append(target: AppendTarget, pending: readonly PendingEvent[]): Promise<AppendResult> {
-    if (pending.length === 0) throw new Error('append needs at least one event');
-    // Validate before touching the database: a bad event is validation-failed, never a query error.
-    const occurredAt = this.now().toISOString();
-    pending.forEach((event, index) => this.envelope(target, event, index + 1, occurredAt));
-    return this.db.transaction('READ COMMITTED', async (tx) => {
-      const stream = await this.lockStream(tx, target);
-      const eventIds = pending.map((event) => event.eventId);
-      const existing: { event_id: string }[] = await tx.query(
-        'SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])',
-        [eventIds],
-      );
-      if (existing.length === pending.length) return { status: 'duplicate', version: stream.version };
-      if (existing.length > 0) {
-        throw new AppError('concurrency-conflict', 'part of this batch was already appended', { eventIds });
-      }
-      if (target.expectedVersion !== 'any' && target.expectedVersion !== stream.version) {
-        throw new AppError('concurrency-conflict', 'the conversation changed since it was read', {
-          expectedVersion: target.expectedVersion,
-          actualVersion: stream.version,
-        });
-      }
-      const events = pending.map((event, index) =>
-        this.envelope(target, event, stream.version + index + 1, occurredAt),
-      );
-      const positions = await this.insertEvents(tx, events);
-      const version = stream.version + events.length;
-      await tx.query('UPDATE streams SET version = $2, updated_at = now() WHERE stream_id = $1', [
-        target.conversationId,
-        version,
-      ]);
-      await tx.query(`INSERT INTO outbox (global_position, topic) SELECT unnest($1::bigint[]), $2`, [
-        positions,
-        TOPICS.conversationEvents,
-      ]);
-      await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
-      return { status: 'appended', events, version };
+  /** A stream's events in order, upcast to current versions. Another tenant's stream reads as empty. */
+  abstract read<K extends StreamKind>(
+    kind: K,
+    ref: StreamRef,
+    options?: ReadOptions,
+  ): Promise<EventsOfKind[K][]>;
+
+  abstract streamVersion(ref: StreamRef): Promise<number | null>;
+
+  /** Every event of every stream after `after`, in the global order (see GlobalPosition). */
+  abstract readAll(after: GlobalPosition, limit: number): Promise<RecordedEvent[]>;
+}
+
+/** Builds and validates the envelope of a new event; a bad event is validation-failed, never a query error. */
+export function envelopeOf<K extends StreamKind>(
+  target: AppendTarget<K>,
+  event: PendingEvent<K>,
+  sequence: number,
+  occurredAt: string,
+): EventsOfKind[K] {
+  const kind = kindOfType(event.type);
+  if (kind !== target.kind) {
+    throw new AppError('validation-failed', `${event.type} cannot be appended to a ${target.kind} stream`);
+  }
+  const result = validateStoredEvent({
+    eventId: event.eventId,
+    type: event.type,
+    tenantId: target.tenantId,
+    ...streamIdField(kind, target.streamId),
+    sequence,
+    occurredAt,
+    causationId: target.causationId,
+    correlationId: target.correlationId,
+    data: event.data,
+  });
+  if (!result.ok) {
+    throw new AppError('validation-failed', `invalid ${event.type}: ${result.detail}`, {
+      reason: result.reason,
     });
   }
+  return result.event as EventsOfKind[K];
+}
 
-  /** Reads a conversation's events in order. Another tenant's conversation reads as empty. */
-  async read(
-    tenantId: string,
-    conversationId: string,
-    options: { afterSequence?: number; limit?: number } = {},
-  ): Promise<ConversationEvent[]> {
-    const rows: StoredEventRow[] = await this.db.query(
-      `SELECT ${EVENT_COLUMNS} FROM events
-        WHERE tenant_id = $1 AND stream_id = $2 AND sequence > $3
-        ORDER BY sequence LIMIT $4`,
-      [tenantId, conversationId, options.afterSequence ?? 0, options.limit ?? 1_000_000],
-    );
-    return rows.map(rowToEnvelope);
-  }
+/** Conversations keep their published envelope field; every other kind names its stream `streamId`. */
+export function streamIdField(
+  kind: StreamKind,
+  streamId: string,
+): { conversationId: string } | { streamId: string } {
+  return kind === 'conversation' ? { conversationId: streamId } : { streamId };
+}
 
-  async streamVersion(tenantId: string, conversationId: string): Promise<number | null> {
-    const rows: { version: number }[] = await this.db.query(
-      'SELECT version FROM streams WHERE tenant_id = $1 AND stream_id = $2',
-      [tenantId, conversationId],
-    );
-    return rows[0]?.version ?? null;
-  }
+/** The stream id of an event, whatever its kind. */
+export function streamIdOf(event: { conversationId: string } | { streamId: string }): string {
+  return 'conversationId' in event ? event.conversationId : event.streamId;
+}
 
-  private async lockStream(tx: EntityManager, target: AppendTarget): Promise<{ version: number }> {
-    if (target.expectedVersion === 0) {
-      await tx.query(
-        `INSERT INTO streams (stream_id, tenant_id, version) VALUES ($1, $2, 0) ON CONFLICT (stream_id) DO NOTHING`,
-        [target.conversationId, target.tenantId],
-      );
-    }
-    const rows: { tenant_id: string; version: number }[] = await tx.query(
-      'SELECT tenant_id, version FROM streams WHERE stream_id = $1 FOR UPDATE',
-      [target.conversationId],
-    );
-    const row = rows[0];
-    // A stream of another tenant is indistinguishable from a missing one.
-    if (!row || row.tenant_id !== target.tenantId) throw new AppError('conversation-not-found');
-    return { version: row.version };
-  }
-
-  private envelope(target: AppendTarget, event: PendingEvent, sequence: number, occurredAt: string) {
-    const result = validateEvent({
-      eventId: event.eventId,
-      type: event.type,
-      tenantId: target.tenantId,
-      conversationId: target.conversationId,
-      sequence,
-      occurredAt,
-      causationId: target.causationId,
-      correlationId: target.correlationId,
-      data: event.data,
-    });
-    if (!result.ok) {
-      throw new AppError('validation-failed', `invalid ${event.type}: ${result.detail}`, {
-        reason: result.reason,
+/** Narrows events read from a stream to its kind; anything else there means the store is corrupted. */
+export function ofKind<K extends StreamKind>(kind: K, events: EngineEvent[]): EventsOfKind[K][] {
+  for (const event of events) {
+    if (kindOfType(event.type) !== kind) {
+      throw new AppError('stream-corrupted', `${event.type} found in a ${kind} stream`, {
+        eventId: event.eventId,
       });
     }
-    return result.event;
   }
-
-  private async insertEvents(tx: EntityManager, events: ConversationEvent[]): Promise<string[]> {
-    const rows: { global_position: string }[] = await tx.query(
-      `INSERT INTO events (event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::timestamptz[],
-                            $7::uuid[], $8::uuid[], $9::jsonb[])
-       RETURNING global_position`,
-      [
-        events.map((e) => e.eventId),
-        events.map((e) => e.tenantId),
-        events.map((e) => e.conversationId),
-        events.map((e) => e.sequence),
-        events.map((e) => e.type),
-        events.map((e) => e.occurredAt),
-        events.map((e) => e.causationId),
-        events.map((e) => e.correlationId),
-        events.map((e) => JSON.stringify(e.data)),
-      ],
-    );
-    return rows.map((row) => row.global_position);
-  }
+  return events as EventsOfKind[K][];
 }

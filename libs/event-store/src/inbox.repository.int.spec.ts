@@ -127,6 +127,31 @@ describe('InboxRepository.once', () => {
     expect(await processedRows('audit', eventId)).toBe(1);
   });
 
+  it("gives the effect its transaction: the effect's write and the handled mark commit or roll back together", async () => {
+    await db.dataSource.query('CREATE TABLE IF NOT EXISTS inbox_effects (event_id uuid PRIMARY KEY)');
+    const committed = randomUUID();
+    const rolledBack = randomUUID();
+    const written = async (eventId: string): Promise<number> => {
+      const rows: unknown[] = await db.dataSource.query('SELECT 1 FROM inbox_effects WHERE event_id = $1', [
+        eventId,
+      ]);
+      return rows.length;
+    };
+
+    await inbox.once('projector', committed, async (tx) => {
+      await tx.query('INSERT INTO inbox_effects (event_id) VALUES ($1)', [committed]);
+    });
+    await expect(
+      inbox.once('projector', rolledBack, async (tx) => {
+        await tx.query('INSERT INTO inbox_effects (event_id) VALUES ($1)', [rolledBack]);
+        throw new Error('crashed after writing');
+      }),
+    ).rejects.toThrow('crashed after writing');
+
+    expect([await written(committed), await processedRows('projector', committed)]).toEqual([1, 1]);
+    expect([await written(rolledBack), await processedRows('projector', rolledBack)]).toEqual([0, 0]);
+  });
+
   it('refuses an event id that is not a uuid', async () => {
     const effect = jest.fn(async () => undefined);
 

@@ -1,11 +1,12 @@
 import { Client } from 'pg';
-import type { ConversationEvent } from '@contracts';
-import { OUTBOX_CHANNEL, rowToEnvelope, type StoredEventRow } from './event-store';
+import type { StoredEvent } from '@contracts';
+import { OUTBOX_CHANNEL, rowToStored, type StoredEventRow } from './postgres-event-store';
 
 export interface OutboxEntry {
   outboxId: string;
   topic: string;
-  event: ConversationEvent;
+  /** Exactly as stored: a published event is never rewritten, readers upcast it themselves. */
+  event: StoredEvent;
 }
 
 /** Any stable number: the relay that holds this advisory lock is the only one publishing. */
@@ -50,7 +51,7 @@ export class OutboxReader {
         ORDER BY o.id LIMIT $1`,
       [limit],
     );
-    return rows.rows.map((row) => ({ outboxId: row.outbox_id, topic: row.topic, event: rowToEnvelope(row) }));
+    return rows.rows.map((row) => ({ outboxId: row.outbox_id, topic: row.topic, event: rowToStored(row) }));
   }
 
   async markPublished(outboxIds: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import type { Logger } from 'pino';
-import { AppError, DEAD_LETTER_HEADERS, TOPICS, parseEvent, type ConversationEvent } from '@contracts';
+import { AppError, DEAD_LETTER_HEADERS, TOPICS, parseEvent, topicOfType, type EngineEvent } from '@contracts';
 import { topicName } from './kafka.client';
 import type { KafkaPublisher } from './kafka.publisher';
 
@@ -19,7 +19,6 @@ export interface KafkaEventServerOptions {
   topicPrefix: string;
   /** Consumer group, before the prefix. One group per service: each service sees every event once. */
   groupId: string;
-  topics?: string[];
   /** Start from the newest offset when the group is new (the gateway's live fan-out). */
   fromLatest?: boolean;
   logger: Logger;
@@ -35,7 +34,7 @@ export interface KafkaEventServerOptions {
   concurrency?: number;
   /** Attempts of one handler before a non-retryable failure is dead-lettered. */
   maxAttempts?: number;
-  onHandled?: (event: ConversationEvent, outcome: 'handled' | 'ignored' | 'dead-lettered') => void;
+  onHandled?: (event: EngineEvent, outcome: 'handled' | 'ignored' | 'dead-lettered') => void;
 }
 
 /**
@@ -79,7 +78,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       });
       consumer.on(consumer.events.STOP, () => (this.joined = false));
       await consumer.connect();
-      for (const topic of this.options.topics ?? [TOPICS.conversationEvents]) {
+      for (const topic of this.subscribedTopics()) {
         await consumer.subscribe({
           topic: topicName(topicPrefix, topic),
           fromBeginning: !this.options.fromLatest,
@@ -98,6 +97,20 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     } catch (error) {
       callback(error);
     }
+  }
+
+  /**
+   * The topics this service has handlers for, and only those: a service never fetches (and pays for)
+   * events it would only skip.
+   */
+  subscribedTopics(): string[] {
+    const topics = new Set<string>();
+    for (const pattern of this.getHandlers().keys()) {
+      const topic = topicOfType(pattern);
+      if (!topic) throw new Error(`@EventPattern('${pattern}') names no known event type`);
+      topics.add(topic);
+    }
+    return [...topics].sort();
   }
 
   /** True while the consumer is a member of its group (readiness). */

@@ -1,13 +1,13 @@
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import { EVENT_HEADERS, assertValidEvent, type ConversationEvent } from '@contracts';
+import { EVENT_HEADERS, assertValidEvent, messageKey, type StoredEvent } from '@contracts';
 import { topicName } from './kafka.client';
 
 export interface Publication {
   topic: string;
-  event: ConversationEvent;
+  event: StoredEvent;
 }
 
-/** Publishes validated events, keyed by conversation so each conversation stays in order. */
+/** Publishes validated events, keyed by stream (conversation) so each stream stays in order. */
 export class KafkaPublisher {
   private readonly producer: Producer;
   private connected = false;
@@ -45,7 +45,7 @@ export class KafkaPublisher {
         messages: items.map(({ event }) => {
           assertValidEvent(event);
           return {
-            key: event.conversationId,
+            key: messageKey(event),
             value: JSON.stringify(event),
             headers: {
               [EVENT_HEADERS.type]: event.type,

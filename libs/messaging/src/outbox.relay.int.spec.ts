@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_HEADERS, TOPICS, type ConversationEvent, type PendingEvent } from '@contracts';
-import { EventStore, InboxRepository, OutboxReader } from '@libs/event-store';
+import { InboxRepository, OutboxReader, PostgresEventStore } from '@libs/event-store';
 import { KafkaPublisher, OutboxRelay } from '@libs/messaging';
 import {
   createTenantWithKey,
@@ -23,7 +23,7 @@ const TENANT = 'acme';
 
 let db: TestDatabase;
 let kafka: TestKafka;
-let store: EventStore;
+let store: PostgresEventStore;
 let recorder: TopicRecorder;
 /** Everything a test started, stopped after it even when it fails half-way. */
 let running: { relays: OutboxRelay[]; publishers: KafkaPublisher[] };
@@ -33,7 +33,7 @@ beforeAll(async () => {
   kafka = await createTestKafka('outbox-relay');
   await kafka.ensureTopics();
   await createTenantWithKey(db.dataSource, TENANT);
-  store = new EventStore(db.dataSource);
+  store = new PostgresEventStore(db.dataSource);
   recorder = await kafka.record(`${kafka.prefix}${TOPICS.conversationEvents}`);
 });
 
@@ -102,7 +102,11 @@ function eventOf(message: ReceivedMessage): ConversationEvent {
 }
 
 async function storedEvents(conversationIds: string[]): Promise<ConversationEvent[]> {
-  return (await Promise.all(conversationIds.map((id) => store.read(TENANT, id)))).flat();
+  return (
+    await Promise.all(
+      conversationIds.map((id) => store.read('conversation', { tenantId: TENANT, streamId: id })),
+    )
+  ).flat();
 }
 
 function waitForPublished(conversationIds: string[], count: number, what = `${count} messages`) {

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     module: AuditModule.forRoot(config),
     host: config.HTTP_HOST,
     port: config.AUDIT_PORT,
-    consumes: true,
+    consumes: false,
   });
 }
 

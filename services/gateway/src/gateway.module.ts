@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule } from '@libs/platform';
+import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, ApiKeyGuard, TenantResolver } from './auth';
 import {
   CloseConversationHandler,
@@ -28,11 +28,12 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        PlatformModule.forService('gateway', config, {
-          // Every replica sees every event (its own group), from now on: it serves live sockets only.
-          consumer: { groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true },
-          relay: true,
-        }),
+        PlatformModule.forService('gateway', config),
+        StoreModule.forService(),
+        KafkaModule.forService(),
+        RelayModule.forService(),
+        // Every replica sees every event (its own group), from now on: it serves live sockets only.
+        ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
       ],
       controllers: [ConversationsController, GatewayEventsController],
       providers: [

@@ -1,5 +1,12 @@
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { HealthRegistry, PlatformModule } from '@libs/platform';
+import {
+  ConsumerModule,
+  HealthRegistry,
+  KafkaModule,
+  PlatformModule,
+  RelayModule,
+  StoreModule,
+} from '@libs/platform';
 import { GENERATION_SETTINGS, GenerateReplyHandler } from './generate-reply';
 import { InferenceEventsController } from './inference.events.controller';
 import type { InferenceConfig } from './inference.config';
@@ -22,10 +29,11 @@ export class InferenceModule {
     return {
       module: InferenceModule,
       imports: [
-        PlatformModule.forService('inference', config, {
-          consumer: { groupId: 'inference', detached: true },
-          relay: true,
-        }),
+        PlatformModule.forService('inference', config),
+        StoreModule.forService(),
+        KafkaModule.forService(),
+        RelayModule.forService(),
+        ConsumerModule.forService({ groupId: 'inference', detached: true }),
       ],
       controllers: [InferenceEventsController],
       providers: [

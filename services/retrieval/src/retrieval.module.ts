@@ -34,9 +34,8 @@ export class RetrievalModule {
   static forRoot(config: RetrievalConfig): DynamicModule {
     return {
       module: RetrievalModule,
-      imports: [
-        PlatformModule.forService('retrieval', config, { consumer: { groupId: 'retrieval' }, relay: false }),
-      ],
+      // No event handlers yet, so no Kafka consumer and no store: only its search backends.
+      imports: [PlatformModule.forService('retrieval', config)],
       providers: [
         { provide: KeywordIndex, useFactory: () => new KeywordIndex(config.ELASTICSEARCH_URL) },
         { provide: VectorIndex, useFactory: () => new VectorIndex(config.MILVUS_ADDRESS) },

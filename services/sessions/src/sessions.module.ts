@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule } from '@libs/platform';
+import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { REPLY_POLICY, RequestReplyHandler } from './request-reply';
 import { SessionsEventsController } from './sessions.events.controller';
 import type { SessionsConfig } from './sessions.config';
@@ -10,7 +10,11 @@ export class SessionsModule {
     return {
       module: SessionsModule,
       imports: [
-        PlatformModule.forService('sessions', config, { consumer: { groupId: 'sessions' }, relay: true }),
+        PlatformModule.forService('sessions', config),
+        StoreModule.forService(),
+        KafkaModule.forService(),
+        RelayModule.forService(),
+        ConsumerModule.forService({ groupId: 'sessions' }),
       ],
       controllers: [SessionsEventsController],
       providers: [

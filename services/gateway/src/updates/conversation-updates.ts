@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@contracts';
 import { evolve, fold, initialState, toView, type ConversationState } from '@libs/conversation';
-import { ConversationStreams, EventStore, type Tenant } from '@libs/event-store';
+import { ConversationStreams, EventStore, streamRef, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { TenantResolver, bearerToken } from '../auth';
 
@@ -139,7 +139,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
     const subscription: Subscription = { ref, lastSequence: 0, state: initialState(), backlog: [] };
     client.subscriptions.set(conversationId, subscription);
     // One read serves both the state sent on subscribe and the events replayed after `afterSequence`.
-    const events = await this.store.read(ref.tenantId, ref.conversationId);
+    const events = await this.store.read('conversation', streamRef(ref));
     const state = fold(events);
     if (state.version === 0) {
       client.subscriptions.delete(conversationId);

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventOfType, PendingEvent } from '@contracts';
-import { contextOf, derivedId } from '@libs/conversation';
+import {
+  failureCode,
+  isTurnCurrent,
+  nextAttempt,
+  replyChunk,
+  replyCompleted,
+  replyFailed,
+  type ReplyOutcome,
+} from '@libs/conversation';
 import { ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
 import { LLM_CLIENT, type LlmClient } from '../llm.client';
@@ -16,10 +24,6 @@ export interface GenerationSettings {
 export const GENERATION_SETTINGS = Symbol('GENERATION_SETTINGS');
 
 type Request = EventOfType<'conversation.reply-requested.v1'>;
-type Outcome = Extract<
-  PendingEvent,
-  { type: 'conversation.reply-completed.v1' | 'conversation.reply-failed.v1' }
->;
 
 /** Thrown into the model stream when the turn stopped being ours (conversation closed, turn answered). */
 class TurnSuperseded extends Error {}
@@ -43,9 +47,9 @@ export class GenerateReplyHandler {
   async execute({ request }: GenerateReplyCommand): Promise<void> {
     const ref = { tenantId: request.tenantId, conversationId: request.conversationId };
     const state = await this.streams.load(ref);
-    const turn = contextOf(state).activeTurn;
-    if (turn?.turnId !== request.data.turnId) return; // already answered, failed or superseded
-    const outcome = await new TurnGeneration(this, request, turn.attempt + 1, state.version).run();
+    const attempt = nextAttempt(state, request.data.turnId);
+    if (attempt === null) return; // already answered, failed or superseded
+    const outcome = await new TurnGeneration(this, request, attempt, state.version).run();
     if (outcome) await this.append(request, outcome);
   }
 
@@ -54,7 +58,8 @@ export class GenerateReplyHandler {
     const result = await this.store.append(
       {
         tenantId: request.tenantId,
-        conversationId: request.conversationId,
+        streamId: request.conversationId,
+        kind: 'conversation',
         causationId: request.eventId,
         correlationId: request.correlationId,
         expectedVersion: 'any',
@@ -69,7 +74,7 @@ export class GenerateReplyHandler {
       tenantId: request.tenantId,
       conversationId: request.conversationId,
     });
-    return contextOf(state).activeTurn?.turnId === request.data.turnId;
+    return isTurnCurrent(state, request.data.turnId);
   }
 
   get model(): LlmClient {
@@ -109,7 +114,7 @@ class TurnGeneration {
   }
 
   /** The outcome to append, or null when the turn is no longer ours. */
-  async run(): Promise<Outcome | null> {
+  async run(): Promise<ReplyOutcome | null> {
     const { turnId, prompt, maxTokens } = this.request.data;
     const startedAt = performance.now();
     const { chunkFlushMs, chunkMaxChars } = this.handler.config;
@@ -136,22 +141,18 @@ class TurnGeneration {
         if (this.superseded.signal.aborted) return null;
         this.handler.observe('total', totalMs);
         if (firstTokenMs !== null) this.handler.observe('first_token', firstTokenMs);
-        return {
-          eventId: derivedId(turnId, 'completed'),
-          type: 'conversation.reply-completed.v1',
-          data: {
-            turnId,
-            attempt: this.attempt,
-            text,
-            model: this.handler.model.model,
-            finishReason: part.finishReason,
-            usage: {
-              promptTokens: part.promptTokens ?? 0,
-              completionTokens: part.completionTokens ?? deltas,
-            },
-            timings: { firstTokenMs: round(firstTokenMs), totalMs: round(totalMs) ?? 0 },
+        return replyCompleted({
+          turnId,
+          attempt: this.attempt,
+          text,
+          model: this.handler.model.model,
+          finishReason: part.finishReason,
+          usage: {
+            promptTokens: part.promptTokens ?? 0,
+            completionTokens: part.completionTokens ?? deltas,
           },
-        };
+          timings: { firstTokenMs: round(firstTokenMs), totalMs: round(totalMs) ?? 0 },
+        });
       }
       throw new Error('the model stream ended without a finish');
     } catch (error) {
@@ -160,16 +161,12 @@ class TurnGeneration {
       if (this.superseded.signal.aborted) return null;
       const timedOut = this.timeout.aborted;
       this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
-      return {
-        eventId: derivedId(turnId, 'failed'),
-        type: 'conversation.reply-failed.v1',
-        data: {
-          turnId,
-          attempt: this.attempt,
-          code: timedOut ? 'model-timeout' : isConnectionError(error) ? 'model-unavailable' : 'model-error',
-          message: (error instanceof Error ? error.message : String(error)).slice(0, 2000),
-        },
-      };
+      return replyFailed({
+        turnId,
+        attempt: this.attempt,
+        code: failureCode({ timedOut, connectionFailed: isConnectionError(error) }),
+        message: (error instanceof Error ? error.message : String(error)).slice(0, 2000),
+      });
     }
   }
 
@@ -177,11 +174,7 @@ class TurnGeneration {
   private emitChunk(text: string): void {
     const { turnId } = this.request.data;
     const chunkIndex = this.chunkIndex++;
-    const event: PendingEvent = {
-      eventId: derivedId(turnId, 'chunk', String(this.attempt), String(chunkIndex)),
-      type: 'conversation.reply-chunk-generated.v1',
-      data: { turnId, attempt: this.attempt, chunkIndex, text },
-    };
+    const event = replyChunk(turnId, this.attempt, chunkIndex, text);
     this.appends = this.appends.then(async () => {
       if (this.superseded.signal.aborted) return;
       const version = await this.handler.append(this.request, event);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decideReply, type ReplyPolicy } from '@libs/conversation';
-import { ConversationStreams } from '@libs/event-store';
+import { contextOf, decideReply, replyPolicyFor, type ReplyPolicy } from '@libs/conversation';
+import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
 import type { RequestReplyCommand } from './request-reply.command';
 
 export const REPLY_POLICY = Symbol('REPLY_POLICY');
@@ -9,7 +9,8 @@ export const REPLY_POLICY = Symbol('REPLY_POLICY');
 export class RequestReplyHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
-    @Inject(REPLY_POLICY) private readonly policy: ReplyPolicy,
+    @Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams,
+    @Inject(REPLY_POLICY) private readonly defaults: ReplyPolicy,
   ) {}
 
   async execute({ trigger }: RequestReplyCommand): Promise<void> {
@@ -18,7 +19,12 @@ export class RequestReplyHandler {
     await this.streams.execute(
       { tenantId: trigger.tenantId, conversationId: trigger.conversationId },
       { causationId: trigger.eventId, correlationId: trigger.correlationId },
-      (state) => decideReply(state, this.policy),
+      async (state) => {
+        // The settings version the conversation started under, never the tenant's latest: a conversation
+        // keeps its configuration for life, and replaying it needs nothing but the two streams.
+        const settings = await this.settings.atVersion(trigger.tenantId, contextOf(state).configVersion);
+        return decideReply(state, replyPolicyFor(this.defaults, settings));
+      },
     );
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, type ConversationEvent } from '@contracts';
-import { EventStore } from '@libs/event-store';
+import { EventStore, streamRef } from '@libs/event-store';
 import type { ListConversationEventsQuery } from './list-conversation-events.query';
 
 export interface EventPage {
@@ -15,9 +15,10 @@ export class ListConversationEventsHandler {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
   async execute({ ref, after, limit }: ListConversationEventsQuery): Promise<EventPage> {
-    const version = await this.store.streamVersion(ref.tenantId, ref.conversationId);
+    const stream = streamRef(ref);
+    const version = await this.store.streamVersion(stream);
     if (version === null || version === 0) throw new AppError('conversation-not-found');
-    const events = await this.store.read(ref.tenantId, ref.conversationId, { afterSequence: after, limit });
+    const events = await this.store.read('conversation', stream, { afterSequence: after, limit });
     const last = events.at(-1)?.sequence ?? after;
     return { conversationId: ref.conversationId, events, nextAfter: last < version ? last : null };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
-import { contextOf, decide, derivedId } from '@libs/conversation';
+import { DerivedIds, contextOf, decide } from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { SendMessageCommand } from './send-message.command';
@@ -20,9 +20,9 @@ export class SendMessageHandler {
 
   async execute({ ref, text, idempotencyKey }: SendMessageCommand): Promise<MessageAccepted> {
     const messageId = idempotencyKey
-      ? derivedId('client-message', ref.tenantId, ref.conversationId, idempotencyKey)
+      ? DerivedIds.clientMessage(ref.tenantId, ref.conversationId, idempotencyKey)
       : this.newId();
-    const eventId = derivedId('message-received', messageId);
+    const eventId = DerivedIds.messageReceived(messageId);
     const { state } = await this.streams.execute(
       ref,
       // A customer turn's events all share the message's event id as their correlation id.

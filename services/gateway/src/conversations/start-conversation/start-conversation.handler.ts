@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decide, toView, type ConversationView } from '@libs/conversation';
-import { ConversationStreams } from '@libs/event-store';
+import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { StartConversationCommand } from './start-conversation.command';
 
@@ -8,16 +8,20 @@ import type { StartConversationCommand } from './start-conversation.command';
 export class StartConversationHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
+    @Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams,
     @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
   ) {}
 
   async execute({ tenantId, input }: StartConversationCommand): Promise<ConversationView> {
     const conversationId = this.newId();
     const eventId = this.newId();
+    // The conversation runs under the tenant's settings as they are now, for its whole life.
+    const configVersion = await this.settings.currentVersion(tenantId);
     const { state } = await this.streams.execute(
       { tenantId, conversationId },
       { causationId: null, correlationId: eventId },
-      (current) => decide({ type: 'start-conversation', eventId, data: input }, current),
+      (current) =>
+        decide({ type: 'start-conversation', eventId, data: { ...input, configVersion } }, current),
     );
     return toView(state);
   }

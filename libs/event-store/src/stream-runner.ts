@@ -1,0 +1,92 @@
+import { AppError, type EventsOfKind, type PendingEvent, type StreamKind } from '@contracts';
+import type { AppendResult, EventStore, ReadOptions, StreamRef } from './event-store';
+
+/**
+ * What the runner needs of a stream kind's domain: where a stream starts and how each event moves it
+ * on. The domain libraries export one of these per kind; they stay pure and never see the store.
+ */
+export interface StreamDefinition<K extends StreamKind, S> {
+  kind: K;
+  initialState(): S;
+  evolve(state: S, event: EventsOfKind[K]): S;
+}
+
+export interface Causation {
+  causationId: string | null;
+  correlationId: string;
+}
+
+export interface Loaded<S> {
+  state: S;
+  /** Sequence of the last event folded in; 0 for a stream that does not exist. */
+  version: number;
+}
+
+export interface Executed<K extends StreamKind, S> extends Loaded<S> {
+  /** `unchanged`: the decision produced no events; `duplicate`: they were already stored (a redelivery). */
+  status: 'appended' | 'duplicate' | 'unchanged';
+  result?: AppendResult<K>;
+}
+
+/**
+ * The decision. It may await inputs that are fixed for the stream (the settings version a conversation
+ * runs under, say) but never the clock or anything that would make the same state decide differently.
+ */
+export type Decide<K extends StreamKind, S> = (
+  state: S,
+  version: number,
+) => PendingEvent<K>[] | Promise<PendingEvent<K>[]>;
+
+const MAX_CONFLICT_RETRIES = 10;
+
+/**
+ * Load, decide, append (Emmett's command handler): the one way a decision reaches any stream. On a
+ * concurrency conflict it reloads and decides again, so a decision always rests on what is stored.
+ */
+export class StreamRunner<K extends StreamKind, S> {
+  constructor(
+    private readonly store: EventStore,
+    private readonly definition: StreamDefinition<K, S>,
+  ) {}
+
+  get kind(): K {
+    return this.definition.kind;
+  }
+
+  async load(ref: StreamRef, options: Pick<ReadOptions, 'toSequence'> = {}): Promise<Loaded<S>> {
+    const events = await this.store.read(this.definition.kind, ref, options);
+    return { state: this.fold(events), version: events.at(-1)?.sequence ?? 0 };
+  }
+
+  fold(events: readonly EventsOfKind[K][], from: S = this.definition.initialState()): S {
+    return events.reduce((state, event) => this.definition.evolve(state, event), from);
+  }
+
+  async execute(ref: StreamRef, causation: Causation, decide: Decide<K, S>): Promise<Executed<K, S>> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version } = await this.load(ref);
+      const pending = await decide(state, version);
+      if (pending.length === 0) return { status: 'unchanged', state, version };
+      try {
+        const result = await this.store.append(
+          { ...ref, ...causation, kind: this.definition.kind, expectedVersion: version },
+          pending,
+        );
+        if (result.status === 'appended') {
+          return {
+            status: 'appended',
+            state: this.fold(result.events, state),
+            version: result.version,
+            result,
+          };
+        }
+        return { status: 'duplicate', ...(await this.load(ref)), result };
+      } catch (error) {
+        const conflict = error instanceof AppError && error.code === 'concurrency-conflict';
+        if (!conflict || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        // Exponential backoff with full jitter, so many writers to one stream spread out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 5 * 2 ** attempt)));
+      }
+    }
+  }
+}

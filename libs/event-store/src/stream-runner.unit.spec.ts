@@ -1,0 +1,247 @@
+import {
+  AppError,
+  TENANT_SETTINGS_STREAM,
+  type PendingEvent,
+  type StoredEvent,
+  type StreamKind,
+} from '@contracts';
+import { contextOf, decide, statusOf, type ConversationState } from '@libs/conversation';
+import { CONVERSATION_ID, TENANT_ID, fixtureId } from '@libs/conversation/testing';
+import { ConversationStreams } from './conversation-streams';
+import type { AppendResult, AppendTarget } from './event-store';
+import { InMemoryEventStore } from './in-memory-event-store';
+import { TenantSettingsStreams } from './tenant-settings-streams';
+
+/** The in-memory store, with a hook that lets another writer land between our read and our append. */
+class RacingStore extends InMemoryEventStore {
+  appendCalls = 0;
+  interfere: (attempt: number) => Promise<unknown> = () => Promise.resolve();
+  private interfering = false;
+
+  override async append<K extends StreamKind>(
+    target: AppendTarget<K>,
+    pending: readonly PendingEvent<K>[],
+  ): Promise<AppendResult<K>> {
+    if (!this.interfering) {
+      // The interloper's own append goes straight through: it is the other writer, not us.
+      this.appendCalls++;
+      this.interfering = true;
+      try {
+        await this.interfere(this.appendCalls);
+      } finally {
+        this.interfering = false;
+      }
+    }
+    return super.append(target, pending);
+  }
+}
+
+const ref = { tenantId: TENANT_ID, conversationId: CONVERSATION_ID };
+const causation = { causationId: null, correlationId: fixtureId('c', 9) };
+let ids = 0;
+const nextId = () => fixtureId('d', ++ids);
+
+const start = (state: ConversationState) =>
+  decide(
+    {
+      type: 'start-conversation',
+      eventId: nextId(),
+      data: { channel: 'web', locale: 'zh-CN', labels: {}, configVersion: 0 },
+    },
+    state,
+  );
+const receive =
+  (text: string, messageId = nextId()) =>
+  (state: ConversationState) =>
+    decide({ type: 'receive-message', eventId: nextId(), messageId, text }, state);
+const close = (state: ConversationState) =>
+  decide({ type: 'close-conversation', eventId: nextId(), reason: 'resolved' }, state);
+
+describe('the generic runner with the conversation machine (ConversationStreams)', () => {
+  it('given no stream, when started and sent a message, then the state is folded from what was stored', async () => {
+    const store = new InMemoryEventStore();
+    const streams = new ConversationStreams(store);
+
+    await streams.execute(ref, causation, start);
+    const result = await streams.execute(ref, causation, receive('你好'));
+
+    expect(result.status).toBe('appended');
+    expect(statusOf(result.state)).toBe('answering');
+    expect(await streams.load(ref)).toEqual(result.state);
+    expect(await store.streamVersion({ tenantId: TENANT_ID, streamId: CONVERSATION_ID })).toBe(2);
+  });
+
+  it('on a concurrency conflict, reloads and decides again on the newer state', async () => {
+    const store = new RacingStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    store.appendCalls = 0;
+    // Another writer lands a message between our read and our first append.
+    store.interfere = async (attempt) => {
+      if (attempt === 1) await streams.execute(ref, causation, receive('someone else'));
+    };
+    const seenVersions: number[] = [];
+
+    const result = await streams.execute(ref, causation, (state) => {
+      seenVersions.push(state.version);
+      return receive('mine')(state);
+    });
+
+    expect(seenVersions).toEqual([1, 2]);
+    expect(result.status).toBe('appended');
+    expect(result.state.version).toBe(3);
+    expect(contextOf(result.state).transcript.map((entry) => entry.text)).toEqual(['someone else', 'mine']);
+  });
+
+  it('gives up with the conflict after its retries when the stream keeps moving', async () => {
+    const store = new RacingStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    store.appendCalls = 0;
+    store.interfere = (attempt) => streams.execute(ref, causation, receive(`interloper ${attempt}`));
+
+    await expect(streams.execute(ref, causation, receive('never lands'))).rejects.toMatchObject({
+      code: 'concurrency-conflict',
+    });
+    expect(store.appendCalls).toBe(10);
+  });
+
+  it('does not retry domain errors', async () => {
+    const store = new RacingStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    await streams.execute(ref, causation, close);
+    store.appendCalls = 0;
+
+    await expect(streams.execute(ref, causation, receive('too late'))).rejects.toMatchObject({
+      code: 'conversation-closed',
+    });
+    expect(store.appendCalls).toBe(0);
+  });
+
+  it('appends nothing when the decider has nothing to say, and reports a redelivery as duplicate', async () => {
+    const store = new RacingStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    const messageId = fixtureId('a', 7);
+    const first = await streams.execute(ref, causation, receive('once', messageId));
+    store.appendCalls = 0;
+
+    const again = await streams.execute(ref, causation, receive('once', messageId));
+
+    expect(again.status).toBe('unchanged');
+    expect(store.appendCalls).toBe(0);
+    expect(again.state).toEqual(first.state);
+  });
+
+  it('reads the state as of any event (toSequence)', async () => {
+    const streams = new ConversationStreams(new InMemoryEventStore());
+    await streams.execute(ref, causation, start);
+    await streams.execute(ref, causation, receive('one'));
+    await streams.execute(ref, causation, close);
+
+    expect(statusOf(await streams.load(ref, { toSequence: 1 }))).toBe('greeting');
+    expect(statusOf(await streams.load(ref, { toSequence: 2 }))).toBe('answering');
+    expect(statusOf(await streams.load(ref))).toBe('closed');
+  });
+});
+
+describe('the generic runner with a second stream kind (TenantSettingsStreams)', () => {
+  it('given no settings, then version 0 and the engine defaults (nothing configured)', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+
+    expect(await settings.current(TENANT_ID)).toEqual({ version: 0, settings: {} });
+    expect(await settings.atVersion(TENANT_ID, 0)).toEqual({});
+  });
+
+  it('when settings are replaced twice, then each version stays readable as it was', async () => {
+    const store = new InMemoryEventStore();
+    const settings = new TenantSettingsStreams(store);
+
+    await settings.replace(TENANT_ID, nextId(), { systemPrompt: '你是璐明家居的客服。', historyLimit: 6 });
+    await settings.replace(TENANT_ID, nextId(), { replyMaxTokens: 128 });
+
+    expect(await settings.currentVersion(TENANT_ID)).toBe(2);
+    expect(await settings.atVersion(TENANT_ID, 1)).toEqual({
+      systemPrompt: '你是璐明家居的客服。',
+      historyLimit: 6,
+    });
+    expect(await settings.atVersion(TENANT_ID, 2)).toEqual({ replyMaxTokens: 128 });
+    const [first] = await store.read('tenant-settings', {
+      tenantId: TENANT_ID,
+      streamId: TENANT_SETTINGS_STREAM,
+    });
+    expect(first).toMatchObject({ type: 'tenant.settings-updated.v1', streamId: 'settings', sequence: 1 });
+  });
+
+  it('when the same settings are sent again, then no new version is created', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+    await settings.replace(TENANT_ID, nextId(), { historyLimit: 4 });
+
+    const again = await settings.replace(TENANT_ID, nextId(), { historyLimit: 4 });
+
+    expect(again.status).toBe('unchanged');
+    expect(await settings.currentVersion(TENANT_ID)).toBe(1);
+  });
+
+  it('keeps tenants apart: another tenant has its own settings stream', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+    await settings.replace('acme', nextId(), { historyLimit: 4 });
+
+    expect(await settings.current('globex')).toEqual({ version: 0, settings: {} });
+  });
+
+  it('refuses a version that does not exist rather than answering with other settings', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+    await settings.replace(TENANT_ID, nextId(), { historyLimit: 4 });
+
+    await expect(settings.atVersion(TENANT_ID, 3)).rejects.toThrow(/no settings version 3/);
+  });
+});
+
+describe('the in-memory store keeps the real contract', () => {
+  it('refuses an event of another kind in a stream', async () => {
+    const store = new InMemoryEventStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+
+    await expect(
+      store.append(
+        {
+          tenantId: TENANT_ID,
+          streamId: CONVERSATION_ID,
+          kind: 'tenant-settings',
+          expectedVersion: 'any',
+          ...causation,
+        },
+        [{ eventId: nextId(), type: 'tenant.settings-updated.v1', data: { settings: {} } }],
+      ),
+    ).rejects.toBeInstanceOf(AppError);
+  });
+
+  it('upcasts on read: a stream seeded with a conversation.started.v1 folds as v2 under config version 0', async () => {
+    const store = new InMemoryEventStore();
+    const v1: StoredEvent = {
+      eventId: fixtureId('e', 1),
+      type: 'conversation.started.v1',
+      tenantId: TENANT_ID,
+      conversationId: CONVERSATION_ID,
+      sequence: 1,
+      occurredAt: '2025-06-01T08:00:00.000Z',
+      causationId: null,
+      correlationId: fixtureId('c', 1),
+      data: { channel: 'app', locale: 'en-GB', labels: { queue: 'vip' } },
+    };
+    store.seed('conversation', [v1]);
+
+    const [event] = await store.read('conversation', { tenantId: TENANT_ID, streamId: CONVERSATION_ID });
+    const state = await new ConversationStreams(store).load(ref);
+    const [all] = await store.readAll({ transactionId: '0', position: '0' }, 10);
+
+    expect(event).toEqual({ ...v1, type: 'conversation.started.v2', data: { ...v1.data, configVersion: 0 } });
+    expect(statusOf(state)).toBe('greeting');
+    expect(contextOf(state)).toMatchObject({ channel: 'app', configVersion: 0, labels: { queue: 'vip' } });
+    expect(all?.stored).toEqual(v1); // read-all keeps the stored form for the audit log
+    expect(all?.event).toEqual(event);
+  });
+});

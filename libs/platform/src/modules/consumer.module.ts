@@ -1,0 +1,65 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { KafkaEventServer, KafkaPublisher } from '@libs/messaging';
+import { HealthRegistry } from '../health';
+import { PINO_LOGGER, type Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { SERVICE_SETTINGS, type ServiceSettings } from '../platform.module';
+import { KAFKA } from './kafka.module';
+
+export interface ConsumerRole {
+  /** Consumer group, before the prefix. One group per service: each service sees every event once. */
+  groupId: string;
+  /** Start from the newest offset when the group is new (the gateway's live fan-out). */
+  fromLatest?: boolean;
+  /** Handlers that take seconds (model calls) run in the background, pausing only their partition. */
+  detached?: boolean;
+}
+
+/**
+ * The Kafka consumer of a service with `@EventPattern` handlers: it subscribes to the topics of the
+ * event types those handlers name, and no others. Needs KafkaModule. runService connects it.
+ */
+@Global()
+@Module({})
+export class ConsumerModule {
+  static forService(role: ConsumerRole): DynamicModule {
+    return {
+      module: ConsumerModule,
+      providers: [
+        {
+          provide: KafkaEventServer,
+          inject: [SERVICE_SETTINGS, KAFKA, KafkaPublisher, Metrics, HealthRegistry, PINO_LOGGER],
+          useFactory: (
+            { config }: ServiceSettings,
+            kafka: Kafka,
+            publisher: KafkaPublisher,
+            metrics: Metrics,
+            health: HealthRegistry,
+            logger: Logger,
+          ) => {
+            const server = new KafkaEventServer({
+              kafka,
+              publisher,
+              logger,
+              topicPrefix: config.KAFKA_TOPIC_PREFIX,
+              groupId: role.groupId,
+              fromLatest: role.fromLatest ?? false,
+              concurrency: config.CONSUMER_CONCURRENCY,
+              sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+              detachHandlers: role.detached ?? false,
+              onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
+            });
+            health.register('kafka-consumer', () =>
+              server.hasJoined
+                ? Promise.resolve()
+                : Promise.reject(new Error('the consumer has not joined its group yet')),
+            );
+            return server;
+          },
+        },
+      ],
+      exports: [KafkaEventServer],
+    };
+  }
+}

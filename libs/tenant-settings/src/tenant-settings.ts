@@ -1,0 +1,57 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { PendingEvent, TenantSettings, TenantSettingsEvent } from '@contracts';
+
+/** A tenant's settings as of one version of its settings stream. */
+export interface TenantSettingsState {
+  settings: TenantSettings;
+}
+
+export function initialSettingsState(): TenantSettingsState {
+  return { settings: {} };
+}
+
+/** evolve(state, event) -> state. Each update replaces the whole settings object. */
+export function evolveSettings(state: TenantSettingsState, event: TenantSettingsEvent): TenantSettingsState {
+  switch (event.type) {
+    case 'tenant.settings-updated.v1':
+      return { settings: event.data.settings };
+    default: {
+      const unexpected: never = event.type;
+      throw new Error(`unhandled tenant settings event ${String(unexpected)}`);
+    }
+  }
+}
+
+/** The tenant settings kind for the generic stream runner (@libs/event-store StreamRunner). */
+export const tenantSettingsStream = {
+  kind: 'tenant-settings' as const,
+  initialState: initialSettingsState,
+  evolve: evolveSettings,
+};
+
+export type TenantSettingsCommand = { type: 'replace-settings'; eventId: string; settings: TenantSettings };
+
+/**
+ * decide(command, state) -> events. Replacing the settings with what they already are changes nothing,
+ * so re-running a configuration command is safe and does not create a new version.
+ */
+export function decideSettings(
+  command: TenantSettingsCommand,
+  state: TenantSettingsState,
+): PendingEvent<'tenant-settings'>[] {
+  switch (command.type) {
+    case 'replace-settings':
+      if (isDeepStrictEqual(state.settings, command.settings)) return [];
+      return [
+        {
+          eventId: command.eventId,
+          type: 'tenant.settings-updated.v1',
+          data: { settings: command.settings },
+        },
+      ];
+    default: {
+      const unexpected: never = command.type;
+      throw new Error(`unhandled tenant settings command ${String(unexpected)}`);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './conversation-summary';
+export * from './conversation-summary.projection';

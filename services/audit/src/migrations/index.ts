@@ -1,0 +1,8 @@
+import type { MigrationSet } from '@libs/event-store';
+import { ConversationSummaries1764633600100 } from './1764633600100-conversation-summaries';
+
+/** The tables the audit service owns, migrated by the service itself at boot. */
+export const AUDIT_TABLES: MigrationSet = {
+  owner: 'audit',
+  migrations: [ConversationSummaries1764633600100],
+};
