@@ -1,3 +1,4 @@
+export * from './failure-kind';
 export * from './kafka.client';
 export * from './kafka.publisher';
 export * from './kafka-event.server';

@@ -16,6 +16,7 @@ import {
   KafkaEventServer,
   KafkaPublisher,
   type EventContext,
+  type HandledOutcome,
   type KafkaEventServerOptions,
 } from '@libs/messaging';
 import {
@@ -32,7 +33,7 @@ jest.setTimeout(90_000);
 const MESSAGE_RECEIVED = 'conversation.message-received.v1';
 const GROUP = 'svc';
 
-type Outcome = 'handled' | 'ignored' | 'dead-lettered';
+type Outcome = HandledOutcome;
 type MessageEvent = EventOfType<typeof MESSAGE_RECEIVED>;
 
 let kafka: TestKafka;

@@ -218,7 +218,7 @@ export class PlatformModule {
               concurrency: options.consumer?.concurrency ?? 1,
               sessionTimeoutMs: options.consumer?.sessionTimeoutMs,
               detachHandlers: options.consumer?.detached ?? false,
-              onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
+              onHandled: (event, outcome, groupId) => metrics.eventConsumed(groupId, event.type, outcome),
             });
             if (options.consumer) {
               health.register('kafka-consumer', () =>
