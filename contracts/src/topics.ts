@@ -55,4 +55,16 @@ export const DEAD_LETTER_HEADERS = {
   sourcePartition: 'dlq-source-partition',
   sourceOffset: 'dlq-source-offset',
   consumerGroup: 'dlq-consumer-group',
+  /** How many times the handler ran on the message (0 when it never reached one). */
+  attempts: 'dlq-attempts',
+  /** ISO 8601 time of the first failure: with dlq-attempts, how long the message was retried. */
+  firstFailedAt: 'dlq-first-failed-at',
+} as const;
+
+/**
+ * Header of a message re-driven from the dead-letter topic (`npm run dlq:redrive`): only the consumer
+ * group named here handles it; every other group handled the original already and passes over it.
+ */
+export const REDRIVE_HEADERS = {
+  group: 'redrive-group',
 } as const;

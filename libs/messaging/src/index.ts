@@ -1,3 +1,5 @@
+export * from './dead-letter-redrive';
+export * from './failure-kind';
 export * from './kafka.client';
 export * from './kafka.publisher';
 export * from './kafka-event.server';

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Controller, Module } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import pino from 'pino';
+import type { DataSource } from 'typeorm';
 import { PINO_LOGGER, ProblemFilter } from '@libs/platform';
 import { EventPattern, Payload, type MessageHandler } from '@nestjs/microservices';
 import {
@@ -15,10 +19,17 @@ import {
 import {
   KafkaEventServer,
   KafkaPublisher,
+  failureKind,
+  redriveDeadLetters,
   type EventContext,
+  type FailureKind,
+  type HandledOutcome,
   type KafkaEventServerOptions,
 } from '@libs/messaging';
+import { createDataSource } from '@libs/event-store';
 import {
+  TcpProxy,
+  adminDatabaseUrl,
   createTestKafka,
   envelopeOf,
   messageReceived,
@@ -29,11 +40,15 @@ import {
 
 jest.setTimeout(90_000);
 
+const execFileAsync = promisify(execFile);
+
 const MESSAGE_RECEIVED = 'conversation.message-received.v1';
+const STARTED = 'conversation.started.v2';
 const GROUP = 'svc';
 
-type Outcome = 'handled' | 'ignored' | 'dead-lettered';
+type Outcome = HandledOutcome;
 type MessageEvent = EventOfType<typeof MESSAGE_RECEIVED>;
+type StartedEvent = EventOfType<typeof STARTED>;
 
 let kafka: TestKafka;
 let testNumber = 0;
@@ -87,11 +102,29 @@ async function setup(options: Partial<KafkaEventServerOptions> = {}) {
     dlq,
     outcomes,
     serverOptions,
-    /** A server with the given handler for message-received events, listening. */
-    async startServer(handler: (event: MessageEvent, context: EventContext) => Promise<void>) {
-      const server = new KafkaEventServer(serverOptions);
+    /**
+     * A server with the given handler for message-received events (and one for started events, if
+     * given), listening; in the suite's group unless `groupId` names another one.
+     */
+    async startServer(
+      handler: (event: MessageEvent, context: EventContext) => Promise<void>,
+      {
+        groupId,
+        onStarted,
+        onHandled,
+      }: {
+        groupId?: string;
+        onStarted?: (event: StartedEvent) => Promise<void>;
+        onHandled?: KafkaEventServerOptions['onHandled'];
+      } = {},
+    ) {
+      const server = new KafkaEventServer({
+        ...serverOptions,
+        ...(groupId === undefined ? {} : { groupId, onHandled }),
+      });
       servers.push(server);
       server.addHandler(MESSAGE_RECEIVED, handler as MessageHandler, true);
+      if (onStarted) server.addHandler(STARTED, onStarted as MessageHandler, true);
       await new Promise<void>((resolve, reject) => {
         void server.listen((error?: unknown) =>
           error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(),
@@ -279,34 +312,6 @@ describe('KafkaEventServer with a real Kafka', () => {
     },
   );
 
-  it('does not commit an event whose handler keeps failing past maxAttempts: Kafka redelivers it', async () => {
-    const t = await setup({ maxAttempts: 2 });
-    const conversationId = randomUUID();
-    const events = conversationEvents(conversationId, ['stubborn', 'next']);
-    const [, stubborn, next] = events as [ConversationEvent, MessageEvent, MessageEvent];
-    const calls: string[] = [];
-    await t.startServer(async (event) => {
-      calls.push(event.eventId);
-      // Both attempts of the first delivery fail, and the first attempt of the redelivery.
-      if (event.eventId === stubborn.eventId && calls.length <= 3) throw new Error('database unavailable');
-    });
-
-    await publishAll(t.publisher, events);
-
-    await waitFor('both events to be handled', () => t.outcomeOf(next.eventId).length === 1, {
-      timeoutMs: 30_000,
-    });
-    expect(calls).toEqual([
-      stubborn.eventId,
-      stubborn.eventId,
-      stubborn.eventId,
-      stubborn.eventId,
-      next.eventId,
-    ]);
-    expect(t.outcomeOf(stubborn.eventId)).toEqual(['handled']);
-    expect(await kafka.topicSize(t.dlqTopic)).toBe(0);
-  });
-
   it('commits handled and dead-lettered events: a restarted consumer of the same group resumes after them', async () => {
     const t = await setup();
     const conversationId = randomUUID();
@@ -332,6 +337,326 @@ describe('KafkaEventServer with a real Kafka', () => {
     expect(await kafka.topicSize(t.dlqTopic)).toBe(1);
   });
 });
+
+describe('KafkaEventServer with a poison message', () => {
+  it.each([
+    ['maxAttempts failures', { maxAttempts: 3, maxRetryMs: 60_000 }],
+    ['maxRetryMs of failures', { maxAttempts: 1_000, maxRetryMs: 1_500 }],
+  ])(
+    'parks an event whose handler keeps failing after %s, then handles the later events of its partition',
+    async (_label, budget) => {
+      const t = await setup(budget);
+      const conversationId = randomUUID();
+      const events = conversationEvents(conversationId, ['poison', 'after 1', 'after 2']);
+      const [, poison, after1, after2] = events as [ConversationEvent, ...MessageEvent[]];
+      const calls: string[] = [];
+      await t.startServer(async (event) => {
+        calls.push(event.eventId);
+        if (event.eventId === poison?.eventId)
+          throw new Error("Cannot read properties of undefined (reading 'x')");
+      });
+
+      await publishAll(t.publisher, events);
+
+      await waitFor(
+        'the events after the poison to be handled',
+        () => t.outcomeOf(after2!.eventId).length > 0,
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      expect(t.outcomeOf(poison!.eventId)).toEqual(['parked']);
+      const poisonCalls = calls.filter((id) => id === poison?.eventId).length;
+      if (budget.maxAttempts === 3) expect(poisonCalls).toBe(3);
+      else expect(poisonCalls).toBeGreaterThanOrEqual(2);
+      // Later messages of the same key (so the same partition) come after it, in order.
+      expect(calls.slice(poisonCalls)).toEqual([after1?.eventId, after2?.eventId]);
+      const [letter] = await waitFor('the dead letter', () =>
+        t.dlq.messages.length > 0 ? t.dlq.messages : undefined,
+      );
+      expect(t.dlq.messages).toHaveLength(1);
+      expect(letter?.key).toBe(conversationId);
+      expect(JSON.parse(letter?.value ?? 'null')).toEqual(poison);
+      expect(letter?.headers).toMatchObject({
+        [DEAD_LETTER_HEADERS.reason]: 'retries-exhausted',
+        [DEAD_LETTER_HEADERS.detail]: "Cannot read properties of undefined (reading 'x')",
+        [DEAD_LETTER_HEADERS.attempts]: String(poisonCalls),
+        [DEAD_LETTER_HEADERS.consumerGroup]: GROUP,
+        [DEAD_LETTER_HEADERS.sourceTopic]: t.topic,
+        [EVENT_HEADERS.eventId]: poison?.eventId,
+      });
+      const firstFailedAt = Date.parse(letter?.headers[DEAD_LETTER_HEADERS.firstFailedAt] ?? '');
+      expect(firstFailedAt).toBeLessThanOrEqual(Date.now());
+      expect(Date.now() - firstFailedAt).toBeLessThan(60_000);
+    },
+  );
+
+  it('commits past a parked event: a restarted consumer of the group does not see it again', async () => {
+    const t = await setup({ maxAttempts: 2 });
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['poison']);
+    const poison = events[1] as MessageEvent;
+    const first = await t.startServer(async () => {
+      throw new Error('bug');
+    });
+    await publishAll(t.publisher, events);
+    await waitFor('the poison to be parked', () => t.outcomeOf(poison.eventId).length > 0);
+    await t.stopServer(first);
+
+    const later = envelopeOf(messageReceived('after the restart'), conversationId, events.length + 1);
+    const secondRun: string[] = [];
+    await t.startServer(async (event) => {
+      secondRun.push(event.eventId);
+    });
+    await publishAll(t.publisher, [later]);
+
+    await waitFor('the new event to be handled', () => secondRun.length === 1);
+    expect(secondRun).toEqual([later.eventId]);
+    expect(t.outcomeOf(poison.eventId)).toEqual(['parked']);
+  });
+});
+
+describe('KafkaEventServer during a database outage', () => {
+  let proxy: TcpProxy;
+  let db: DataSource;
+
+  beforeEach(async () => {
+    const target = new URL(adminDatabaseUrl());
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    // The handler's database, reached through the proxy; the suite's own state needs none.
+    db = createDataSource(proxy.via(adminDatabaseUrl()), 'it-event-server-outage', 2);
+    await db.initialize();
+  });
+
+  afterEach(async () => {
+    await proxy.stop();
+    await db.destroy().catch(() => undefined);
+  });
+
+  it('waits out an outage longer than the park budget, never parking, and handles the event when the database is back', async () => {
+    // Any other failure would be parked at the 2nd attempt, 400 ms in.
+    const t = await setup({ maxAttempts: 2, maxRetryMs: 1_000 });
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['during the outage', 'after it']);
+    const [, during, after] = events as [ConversationEvent, MessageEvent, MessageEvent];
+    const failures: { eventId: string; kind: FailureKind }[] = [];
+    await t.startServer(async (event) => {
+      try {
+        await db.query('SELECT 1');
+      } catch (error) {
+        failures.push({ eventId: event.eventId, kind: failureKind(error) });
+        throw error;
+      }
+    });
+    proxy.cut();
+
+    await publishAll(t.publisher, events);
+
+    // Attempts at 0, 0.4, 1.2 and 2.8 s: past both limits of the budget.
+    await waitFor('four failed attempts', () => failures.length >= 4, { timeoutMs: 30_000 });
+    expect(failures.every(({ eventId, kind }) => eventId === during.eventId && kind === 'outage')).toBe(true);
+    expect(t.outcomeOf(during.eventId)).toEqual([]);
+    expect(await kafka.topicSize(t.dlqTopic)).toBe(0);
+
+    proxy.restore();
+
+    await waitFor('both events to be handled', () => t.outcomeOf(after.eventId).length > 0, {
+      timeoutMs: 30_000,
+    });
+    expect(t.outcomeOf(during.eventId)).toEqual(['handled']);
+    expect(t.outcomeOf(after.eventId)).toEqual(['handled']);
+    expect(t.dlq.messages).toEqual([]);
+    expect(await kafka.topicSize(t.dlqTopic)).toBe(0);
+  });
+});
+
+describe('re-driving parked events', () => {
+  const OTHER_GROUP = 'other';
+
+  /** The suite's group parks what `broken` says while it is true; another group handles everything. */
+  async function parkedSetup(broken: (event: ConversationEvent) => boolean) {
+    const t = await setup({ maxAttempts: 2 });
+    const state = { fixed: false };
+    const handled: string[] = [];
+    const otherHandled: string[] = [];
+    const handle = async (event: ConversationEvent) => {
+      if (!state.fixed && broken(event)) throw new Error('bug');
+      handled.push(event.eventId);
+    };
+    await t.startServer(handle, { onStarted: handle });
+    const record = async (event: ConversationEvent) => {
+      otherHandled.push(event.eventId);
+    };
+    await t.startServer(record, { groupId: OTHER_GROUP, onStarted: record });
+    return { t, state, handled, otherHandled };
+  }
+
+  function redrive(t: Awaited<ReturnType<typeof setup>>, options: { type?: string; dryRun?: boolean } = {}) {
+    return redriveDeadLetters({
+      kafka: kafka.kafka,
+      topicPrefix: t.prefix,
+      group: GROUP,
+      logger: kafka.logger,
+      ...options,
+    });
+  }
+
+  /** Once both groups handled an event published now, they have seen everything before it. */
+  async function settle(
+    t: Awaited<ReturnType<typeof setup>>,
+    s: { handled: string[]; otherHandled: string[] },
+    conversationId: string,
+    sequence: number,
+  ) {
+    const marker = envelopeOf(messageReceived('marker'), conversationId, sequence);
+    await publishAll(t.publisher, [marker]);
+    await waitFor(
+      'both groups to handle the marker',
+      () => s.handled.includes(marker.eventId) && s.otherHandled.includes(marker.eventId),
+    );
+    return marker;
+  }
+
+  it('re-publishes a parked event for its group only, once: handled once there, not again by another group', async () => {
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['poison', 'after']);
+    const [first, poison, after] = events as [ConversationEvent, MessageEvent, MessageEvent];
+    const s = await parkedSetup((event) => event.eventId === poison.eventId);
+    const { t } = s;
+    await publishAll(t.publisher, events);
+    await waitFor(
+      'the poison to be parked and the others handled by both groups',
+      () =>
+        t.outcomeOf(poison.eventId).includes('parked') &&
+        s.handled.includes(after.eventId) &&
+        s.otherHandled.length === 3,
+    );
+    s.state.fixed = true;
+
+    const listed = await redrive(t, { dryRun: true });
+    const expected = {
+      partition: 0,
+      sourceTopic: t.topic,
+      key: conversationId,
+      type: MESSAGE_RECEIVED,
+      eventId: poison.eventId,
+      reason: 'retries-exhausted',
+    };
+    expect(listed).toEqual([expect.objectContaining(expected)]);
+    expect(await kafka.topicSize(t.topic)).toBe(events.length);
+
+    const redriven = await redrive(t);
+
+    expect(redriven).toEqual(listed);
+    await waitFor('the re-driven event to be handled', () => s.handled.includes(poison.eventId));
+    expect(await redrive(t)).toEqual([]);
+    const marker = await settle(t, s, conversationId, events.length + 1);
+    expect(s.handled).toEqual([first.eventId, after.eventId, poison.eventId, marker.eventId]);
+    expect(t.outcomeOf(poison.eventId)).toEqual(['parked', 'handled']);
+    expect(s.otherHandled).toEqual([first.eventId, poison.eventId, after.eventId, marker.eventId]);
+    // The original, the re-driven copy (with its header) and the marker: all through the one topic.
+    expect(await kafka.topicSize(t.topic)).toBe(events.length + 2);
+  });
+
+  it('re-drives one event type with --type and the others later, each dead letter once', async () => {
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['poison']);
+    const [started, poison] = events as [StartedEvent, MessageEvent];
+    const s = await parkedSetup(() => true);
+    const { t } = s;
+    await publishAll(t.publisher, events);
+    await waitFor(
+      'both events to be parked',
+      () => t.outcomeOf(started.eventId).includes('parked') && t.outcomeOf(poison.eventId).includes('parked'),
+    );
+    s.state.fixed = true;
+
+    const messages = await redrive(t, { type: MESSAGE_RECEIVED });
+    const rest = await redrive(t);
+    const none = await redrive(t);
+
+    expect(messages.map((letter) => letter.eventId)).toEqual([poison.eventId]);
+    expect(rest.map((letter) => letter.eventId)).toEqual([started.eventId]);
+    expect(none).toEqual([]);
+    const marker = await settle(t, s, conversationId, events.length + 1);
+    // Re-driven in dead-letter order, each once.
+    expect(s.handled).toEqual([poison.eventId, started.eventId, marker.eventId]);
+  });
+
+  it('takes only the dead letters of the named group', async () => {
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['poison']);
+    const poison = events[1] as MessageEvent;
+    const s = await parkedSetup((event) => event.eventId === poison.eventId);
+    const { t } = s;
+    await publishAll(t.publisher, events);
+    await waitFor('the poison to be parked', () => t.outcomeOf(poison.eventId).includes('parked'));
+
+    const forOther = await redriveDeadLetters({
+      kafka: kafka.kafka,
+      topicPrefix: t.prefix,
+      group: OTHER_GROUP,
+      logger: kafka.logger,
+    });
+
+    expect(forOther).toEqual([]);
+    expect((await redrive(t, { dryRun: true })).map((letter) => letter.eventId)).toEqual([poison.eventId]);
+  });
+
+  it('npm run dlq:redrive: the CLI re-drives and prints each dead letter, and refuses to run without --group', async () => {
+    const conversationId = randomUUID();
+    const events = conversationEvents(conversationId, ['poison']);
+    const poison = events[1] as MessageEvent;
+    const s = await parkedSetup((event) => event.eventId === poison.eventId);
+    const { t } = s;
+    await publishAll(t.publisher, events);
+    await waitFor('the poison to be parked', () => t.outcomeOf(poison.eventId).includes('parked'));
+    s.state.fixed = true;
+
+    const { stdout } = await runCli(t.prefix, ['--group', GROUP]);
+
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        eventId: poison.eventId,
+        type: MESSAGE_RECEIVED,
+        reason: 'retries-exhausted',
+      }),
+      { group: GROUP, dryRun: false, count: 1 },
+    ]);
+    await waitFor('the re-driven event to be handled', () => s.handled.includes(poison.eventId));
+    await expect(runCli(t.prefix, ['--type', MESSAGE_RECEIVED])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('usage: npm run dlq:redrive'),
+    });
+  });
+});
+
+const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/** The CLI as the operator runs it, from its TypeScript source (ts-node, without type-checking). */
+function runCli(prefix: string, args: string[]) {
+  return execFileAsync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      join(REPO_ROOT, 'libs/platform/src/cli/redrive-dead-letters.ts'),
+      ...args,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      timeout: 60_000,
+    },
+  );
+}
 
 /** What the services really run: the server as a Nest microservice strategy, handlers on a controller. */
 describe('KafkaEventServer as the transport of a Nest microservice', () => {

@@ -2,9 +2,19 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import type { Logger } from 'pino';
-import { AppError, DEAD_LETTER_HEADERS, TOPICS, parseEvent, topicOfType, type EngineEvent } from '@contracts';
+import {
+  AppError,
+  DEAD_LETTER_HEADERS,
+  REDRIVE_HEADERS,
+  TOPICS,
+  parseEvent,
+  topicOfType,
+  type EngineEvent,
+} from '@contracts';
+import { failureKind } from './failure-kind';
 import { topicName } from './kafka.client';
 import type { KafkaPublisher } from './kafka.publisher';
+import { RetryBudget, retryDelayMs } from './retry-budget';
 
 /** Where a handled event came from; handlers rarely need it, logs and dead letters do. */
 export interface EventContext {
@@ -12,6 +22,12 @@ export interface EventContext {
   partition: number;
   offset: string;
 }
+
+/**
+ * What became of a consumed event: `dead-lettered` when it was rejected for good, `parked` when its
+ * handler kept failing past the retry budget (a bug, most likely: alert on it, fix, re-drive).
+ */
+export type HandledOutcome = 'handled' | 'ignored' | 'dead-lettered' | 'parked';
 
 export interface KafkaEventServerOptions {
   kafka: Kafka;
@@ -32,17 +48,31 @@ export interface KafkaEventServerOptions {
   detachHandlers?: boolean;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
-  /** Attempts of one handler before a non-retryable failure is dead-lettered. */
+  /** Failing attempts of a handler before the message is parked in the dead-letter topic (default 10). */
   maxAttempts?: number;
-  onHandled?: (event: EngineEvent, outcome: 'handled' | 'ignored' | 'dead-lettered') => void;
+  /** Time after a handler's first failure after which the message is parked at its next failure (default 30 s). */
+  maxRetryMs?: number;
+  onHandled?: (event: EngineEvent, outcome: HandledOutcome, groupId: string) => void;
+}
+
+/** Where one message stands in the retry loop, for the dead letter's headers. */
+interface FailureRecord {
+  reason: string;
+  detail: string;
+  attempts: number;
+  firstFailedAt: Date;
 }
 
 /**
  * A NestJS microservice transport over kafkajs. `@EventPattern('<event type>')` handlers receive
- * validated envelopes. A message that fails validation, or whose handler fails with a non-retryable
- * error, goes to the dead-letter topic with the reason; it never stops the consumer. A retryable
- * failure (a database down, say) is retried with backoff and, if it persists, the offset is not
- * committed, so the message comes back rather than being lost.
+ * validated envelopes. No message stalls its partition for long (see failure-kind.ts):
+ * - one that fails validation, or whose handler rejects it (a non-retryable AppError), goes to the
+ *   dead-letter topic with the reason at once;
+ * - one whose handler keeps failing otherwise is retried with backoff, then parked in the dead-letter
+ *   topic once the retry budget (maxAttempts, maxRetryMs) is spent, and the partition moves on;
+ * - during an outage (the database unreachable, say) nothing is parked: the message is retried with
+ *   capped backoff until the dependency is back, however long that takes.
+ * A message re-driven from the dead-letter topic for another consumer group is passed over.
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
@@ -154,70 +184,89 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
+    // Between retries: stop when the consumer stops or the partition was sought, and stay in the group
+    // meanwhile (kafkajs heartbeats only when asked while a batch is in hand; an outage may last minutes).
+    const keepRetrying = async (): Promise<boolean> => {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      await payload.heartbeat();
+      return true;
+    };
     for (const message of payload.batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
-      const handled = await this.handleMessage({ topic, partition, message });
-      if (!handled) {
-        // Persistent failure: fetch this message again (after the partition resumes, when detached).
-        this.consumer?.seek({ topic, partition, offset: message.offset });
-        return;
-      }
+      // Unfinished only when retries were cut short: the offset stays uncommitted and it is fetched again.
+      const finished = await this.handleMessage({ topic, partition, message }, keepRetrying);
+      if (!finished) return;
       payload.resolveOffset(message.offset);
       await payload.commitOffsetsIfNecessary();
       await payload.heartbeat();
     }
   }
 
-  /** Returns false when a retryable failure persisted: the message must be delivered again. */
-  private async handleMessage({
-    topic,
-    partition,
-    message,
-  }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>): Promise<boolean> {
+  /**
+   * Returns true when the message is finished with (handled, ignored, passed over, dead-lettered or
+   * parked), false when `keepRetrying` stopped the retries first.
+   */
+  private async handleMessage(
+    { topic, partition, message }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>,
+    keepRetrying: () => Promise<boolean>,
+  ): Promise<boolean> {
+    const { groupId, onHandled } = this.options;
     const context: EventContext = { topic, partition, offset: message.offset };
+    const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
+    if (redriveGroup !== undefined && redriveGroup !== groupId) return true;
     const parsed = parseEvent(message.value);
     if (!parsed.ok) {
-      await this.deadLetter(message, context, parsed.reason, parsed.detail);
+      await this.deadLetter(message, context, { ...parsed, attempts: 0, firstFailedAt: new Date() });
       return true;
     }
     const event = parsed.event;
     const handler = this.getHandlerByPattern(event.type);
     if (!handler) {
-      this.options.onHandled?.(event, 'ignored');
+      onHandled?.(event, 'ignored', groupId);
       return true;
     }
-    const maxAttempts = this.options.maxAttempts ?? 5;
+    const budget = new RetryBudget({
+      maxAttempts: this.options.maxAttempts ?? 10,
+      maxRetryMs: this.options.maxRetryMs ?? 30_000,
+    });
+    let firstFailedAt: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await lastValueFrom(this.transformToObservable(await handler(event, context)), {
           defaultValue: undefined,
         });
-        this.options.onHandled?.(event, 'handled');
+        onHandled?.(event, 'handled', groupId);
         return true;
       } catch (error) {
-        const retryable = !(error instanceof AppError) || error.retryable;
-        if (!retryable) {
-          await this.deadLetter(message, context, 'handler-rejected', describe(error));
-          this.options.onHandled?.(event, 'dead-lettered');
+        firstFailedAt ??= new Date();
+        const failure = { detail: describe(error), attempts: attempt, firstFailedAt };
+        const kind = failureKind(error);
+        if (kind === 'rejected') {
+          await this.deadLetter(message, context, { ...failure, reason: 'handler-rejected' });
+          onHandled?.(event, 'dead-lettered', groupId);
+          return true;
+        }
+        if (budget.spentBy(kind, Date.now())) {
+          await this.deadLetter(message, context, { ...failure, reason: 'retries-exhausted' });
+          onHandled?.(event, 'parked', groupId);
           return true;
         }
         this.options.logger.warn(
-          { err: error, eventId: event.eventId, attempt, ...context },
-          'handler failed',
+          { err: error, eventId: event.eventId, attempt, kind, ...context },
+          kind === 'outage' ? 'handler failed: a dependency is unavailable, waiting' : 'handler failed',
         );
-        if (attempt >= maxAttempts) return false;
-        await delay(Math.min(200 * 2 ** attempt, 5_000));
       }
+      await delay(retryDelayMs(attempt));
+      if (!(await keepRetrying())) return false;
     }
   }
 
   private async deadLetter(
     message: EachMessagePayload['message'],
     context: EventContext,
-    reason: string,
-    detail: string,
+    { reason, detail, attempts, firstFailedAt }: FailureRecord,
   ): Promise<void> {
-    this.options.logger.error({ reason, detail, ...context }, 'dead-lettering message');
+    this.options.logger.error({ reason, detail, attempts, ...context }, 'dead-lettering message');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(message.headers ?? {})) {
       if (value !== undefined) headers[name] = value.toString();
@@ -233,6 +282,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         [DEAD_LETTER_HEADERS.sourcePartition]: String(context.partition),
         [DEAD_LETTER_HEADERS.sourceOffset]: context.offset,
         [DEAD_LETTER_HEADERS.consumerGroup]: this.options.groupId,
+        [DEAD_LETTER_HEADERS.attempts]: String(attempts),
+        [DEAD_LETTER_HEADERS.firstFailedAt]: firstFailedAt.toISOString(),
       },
     });
   }

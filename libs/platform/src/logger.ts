@@ -1,16 +1,22 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export const PINO_LOGGER = Symbol('PINO_LOGGER');
 
-/** JSON logs on stdout, one line per entry, with the service name on each. */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
-    name: service,
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['req.headers.authorization', 'apiKey'], censor: '[redacted]' },
-  });
+/**
+ * JSON logs, one line per entry, with the service name on each; on stdout unless told otherwise (a CLI
+ * whose stdout is its output logs to stderr).
+ */
+export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      name: service,
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['req.headers.authorization', 'apiKey'], censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 export type { Logger };

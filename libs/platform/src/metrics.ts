@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HandledOutcome } from '@libs/messaging';
 
 /** Prometheus metrics of one service, served at GET /metrics. */
 export class Metrics {
@@ -8,6 +9,14 @@ export class Metrics {
     name: 'convo_events_handled_total',
     help: 'Events consumed from Kafka, by type and outcome',
     labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Alert on any increase: a handler bug is holding these events back until they are re-driven. */
+  readonly eventsParked = new Counter({
+    name: 'convo_events_parked_total',
+    help: 'Events parked in the dead-letter topic after their handler kept failing (fix, then npm run dlq:redrive), by consumer group and type',
+    labelNames: ['group', 'type'] as const,
     registers: [this.registry],
   });
 
@@ -36,5 +45,11 @@ export class Metrics {
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The outcome of one consumed event (KafkaEventServer's onHandled). Labels never name a tenant. */
+  eventConsumed(groupId: string, type: string, outcome: HandledOutcome): void {
+    this.eventsHandled.inc({ type, outcome });
+    if (outcome === 'parked') this.eventsParked.inc({ group: groupId, type });
   }
 }

@@ -48,7 +48,7 @@ export class ConsumerModule {
               concurrency: config.CONSUMER_CONCURRENCY,
               sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
               detachHandlers: role.detached ?? false,
-              onHandled: (event, outcome) => metrics.eventsHandled.inc({ type: event.type, outcome }),
+              onHandled: (event, outcome, groupId) => metrics.eventConsumed(groupId, event.type, outcome),
             });
             health.register('kafka-consumer', () =>
               server.hasJoined
