@@ -10,6 +10,12 @@ export type TenantId = z.infer<typeof TenantIdSchema>;
  * The envelope every event travels in, on Kafka and in the event store alike.
  * Fields are flat so that non-TypeScript readers can filter without unwrapping.
  */
+/**
+ * The highest stream position the API accepts as input (`after`, `afterSequence`): what the event
+ * store's `sequence` column holds. One constant, so raising the store's width raises every bound.
+ */
+export const MAX_STREAM_SEQUENCE = 2 ** 31 - 1;
+
 export const EnvelopeFields = {
   /** Unique id of this event; consumers de-duplicate on it. */
   eventId: z.uuid(),

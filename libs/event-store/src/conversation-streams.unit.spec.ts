@@ -107,7 +107,7 @@ describe('ConversationStreams.execute', () => {
           type: 'receive-message',
           eventId: fixtureId('d', 1),
           messageId: message.data.messageId,
-          text: 'again',
+          text: 'already here',
         },
         state,
       ),

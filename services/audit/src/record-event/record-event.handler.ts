@@ -5,12 +5,13 @@ import { InboxRepository } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
 
 /**
- * Audit's first duty: see every event exactly once and count it per tenant and type.
- * The hash-chained trail builds on this consumer in its own issue.
+ * Audit's first duty: see every event exactly once and count it per type.
+ * Not per tenant: /metrics is unauthenticated, and tenant ids and their volumes are the tenants' own
+ * business. The hash-chained trail builds on this consumer in its own issue.
  */
 @Injectable()
 export class RecordEventHandler {
-  private readonly recorded: Counter<'tenant' | 'type'>;
+  private readonly recorded: Counter<'type'>;
 
   constructor(
     @Inject(InboxRepository) private readonly inbox: InboxRepository,
@@ -19,14 +20,14 @@ export class RecordEventHandler {
     this.recorded = new Counter({
       name: 'convo_audit_events_recorded_total',
       help: 'Distinct events recorded by audit',
-      labelNames: ['tenant', 'type'] as const,
+      labelNames: ['type'] as const,
       registers: [metrics.registry],
     });
   }
 
   async execute(event: ConversationEvent): Promise<void> {
     await this.inbox.once('audit', event.eventId, () => {
-      this.recorded.inc({ tenant: event.tenantId, type: event.type });
+      this.recorded.inc({ type: event.type });
       return Promise.resolve();
     });
   }
