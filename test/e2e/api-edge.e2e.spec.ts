@@ -211,12 +211,11 @@ describe('bounds declared and enforced alike', () => {
   });
 
   const declared = (path: string, method: string, name: string) =>
-    document.paths[path]?.[method]?.parameters?.find((parameter) => parameter.name === name)?.schema;
+    document.paths[path]?.[method]?.parameters?.find(
+      (parameter) => parameter.name.toLowerCase() === name.toLowerCase(),
+    )?.schema;
 
   it('`after` up to the declared maximum pages; beyond it is a 400, not a 500', async () => {
-    expect(declared('/v1/conversations/{id}/events', 'get', 'after')).toMatchObject({
-      maximum: MAX_STREAM_SEQUENCE,
-    });
     const last = await raw('GET', `/v1/conversations/${conversationId}/events?after=${MAX_STREAM_SEQUENCE}`);
     expect(last.status).toBe(200);
     expect(last.body).toMatchObject({ events: [], nextAfter: null });
@@ -227,12 +226,12 @@ describe('bounds declared and enforced alike', () => {
         'validation-failed',
       );
     }
+    expect(declared('/v1/conversations/{id}/events', 'get', 'after')).toMatchObject({
+      maximum: MAX_STREAM_SEQUENCE,
+    });
   });
 
   it('an Idempotency-Key over the declared 128 characters, or not visible ASCII, is a 400', async () => {
-    expect(declared('/v1/conversations/{id}/messages', 'post', 'idempotency-key')).toMatchObject({
-      maxLength: 128,
-    });
     const before = await eventCount();
     for (const key of ['k'.repeat(129), 'key with spaces', '']) {
       const response = await raw('POST', `/v1/conversations/${conversationId}/messages`, {
@@ -247,6 +246,9 @@ describe('bounds declared and enforced alike', () => {
       headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(128) },
     });
     expect(accepted.status).toBe(202);
+    expect(declared('/v1/conversations/{id}/messages', 'post', 'Idempotency-Key')).toMatchObject({
+      maxLength: 128,
+    });
   });
 
   it('another method on a declared path is a 405 problem with Allow, before auth or body parsing', async () => {
@@ -329,13 +331,15 @@ describe('the WebSocket', () => {
   it('closes a socket whose key is revoked, with 4401, as REST refuses the key', async () => {
     const issued = await tenants.issueApiKey('edge-acme', 'to be revoked');
     const ws = await openSocket(issued.apiKey);
-    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
+    let closed: { code: number; reason: string } | undefined;
+    ws.once('close', (code, reason) => (closed = { code, reason: reason.toString() }));
     const other = await openSocket(acmeKey);
     expect(await tenants.revokeApiKey(issued.keyId)).toBe(true);
 
-    expect(await closed).toEqual({ code: 4401, reason: 'API key revoked' });
+    expect(await waitFor('the socket to close', () => closed)).toEqual({
+      code: 4401,
+      reason: 'API key revoked',
+    });
     expect(
       (await raw('GET', '/v1/conversations/00000000-0000-4000-8000-000000000000', { apiKey: issued.apiKey }))
         .status,
@@ -366,7 +370,7 @@ describe('secrets and tenants stay out of logs and metrics', () => {
     });
     browser.close();
 
-    await waitFor('the requests in the gateway log', () => gatewayLog().includes('api_key=[redacted]'));
+    await waitFor('the last request in the gateway log', () => gatewayLog().includes('after=abc'));
     expect(gatewayLog()).not.toContain(acmeKey);
     expect(gatewayLog()).not.toContain(acmeKey.slice(4));
   });
@@ -458,7 +462,16 @@ describe('a schema-driven fuzz of the whole API document', () => {
     const result = await runSchemathesis({
       baseUrl: services.url('gateway'),
       apiKey: acmeKey,
-      checks: ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance'],
+      checks: [
+        'not_a_server_error',
+        'status_code_conformance',
+        'response_schema_conformance',
+        'content_type_conformance',
+        'response_headers_conformance',
+        'unsupported_method',
+        'allow_header_conformance',
+        'ignored_auth',
+      ],
       maxExamples: 25,
       seed: 20_251_122,
       pathValues: { id: conversations },

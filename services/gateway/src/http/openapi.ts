@@ -25,7 +25,8 @@ function parametersOf(zodObject: z.ZodObject, location: 'query' | 'header'): Rec
   return Object.entries(zodObject.shape).map(([name, field]) => {
     const { description, ...fieldSchema } = schema(field as z.ZodType, 'input');
     return {
-      name,
+      // zod keys are header names as Node delivers them, in lower case; the document spells them as sent.
+      name: location === 'header' ? name.replace(/(^|-)([a-z])/g, (letter) => letter.toUpperCase()) : name,
       in: location,
       required: !(field as z.ZodType).safeParse(undefined).success,
       ...(description === undefined ? {} : { description }),

@@ -41,7 +41,7 @@ describe('the OpenAPI document declares what the server enforces', () => {
   });
 
   it('declares the Idempotency-Key header as the route checks it: at most 128 visible ASCII characters', () => {
-    const header = parameter('/v1/conversations/{id}/messages', 'post', 'idempotency-key');
+    const header = parameter('/v1/conversations/{id}/messages', 'post', 'Idempotency-Key');
 
     expect(header).toMatchObject({ in: 'header', required: false });
     expect(header.schema).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });

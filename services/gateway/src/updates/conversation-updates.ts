@@ -43,6 +43,8 @@ export class ConversationUpdates implements OnApplicationShutdown {
   private readonly clients = new Set<Client>();
   private heartbeat: NodeJS.Timeout | null = null;
   private keyCheck: NodeJS.Timeout | null = null;
+  /** A slow database must not stack up re-checks. */
+  private checkingKeys = false;
 
   constructor(
     @Inject(TenantResolver) private readonly tenants: TenantResolver,
@@ -201,7 +203,16 @@ export class ConversationUpdates implements OnApplicationShutdown {
 
   /** Looks every open socket's key up afresh; a revoked one closes its sockets. */
   private async recheckKeys(): Promise<void> {
-    const keys = new Set([...this.clients].map((client) => client.apiKey));
+    if (this.checkingKeys) return;
+    this.checkingKeys = true;
+    try {
+      await this.closeRevoked(new Set([...this.clients].map((client) => client.apiKey)));
+    } finally {
+      this.checkingKeys = false;
+    }
+  }
+
+  private async closeRevoked(keys: Set<string>): Promise<void> {
     for (const key of keys) {
       let tenant: Tenant | null;
       try {
