@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_STREAM_SEQUENCE } from './envelope';
 
 /**
  * Frames of the `/v1/ws` WebSocket (RFC 6455, one JSON object per text frame).
@@ -9,8 +10,11 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('subscribe'),
       conversationId: z.uuid(),
-      /** Replay stored events after this sequence before live ones (0: the whole stream); omit for live only. */
-      afterSequence: z.number().int().min(0).optional(),
+      /**
+       * Replay stored events after this sequence before live ones (0: the whole stream); omit for live
+       * only. Past the stream's end it is refused with an error frame that names the stream's version.
+       */
+      afterSequence: z.number().int().min(0).max(MAX_STREAM_SEQUENCE).optional(),
     })
     .strict(),
   z.object({ type: z.literal('unsubscribe'), conversationId: z.uuid() }).strict(),

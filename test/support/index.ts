@@ -6,3 +6,4 @@ export * from './test-kafka';
 export * from './wait';
 export * from './conversation-fixtures';
 export * from './tcp-proxy';
+export * from './schemathesis';

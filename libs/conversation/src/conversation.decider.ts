@@ -21,7 +21,9 @@ export function decide(command: ConversationCommand, state: ConversationState): 
       return [{ eventId: command.eventId, type: 'conversation.started.v2', data: command.data }];
     case 'receive-message': {
       if (status === 'new') throw new AppError('conversation-not-found');
-      const seen = contextOf(state).transcript.some((entry) => entry.id === command.messageId);
+      const seen = contextOf(state).transcript.find((entry) => entry.id === command.messageId);
+      // A retry must repeat the request; a reused key with another text would silently drop it.
+      if (seen && seen.text !== command.text) throw new AppError('idempotency-key-reused');
       if (seen) return [];
       if (status === 'closed') throw new AppError('conversation-closed');
       return [

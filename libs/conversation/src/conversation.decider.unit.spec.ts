@@ -94,6 +94,17 @@ describe('decide', () => {
       expect(decide(receive(fixtureId('a', 1)), fold(given.events))).toEqual([]);
     });
 
+    it('given the same messageId was received with another text, then it is rejected as a reused key', () => {
+      const given = new ConversationStreamBuilder();
+      given.started();
+      given.message('hello', fixtureId('a', 1));
+
+      const error = decideError(receive(fixtureId('a', 1), 'goodbye'), given.events);
+
+      expect(error).toBeInstanceOf(AppError);
+      expect((error as AppError).code).toBe('idempotency-key-reused');
+    });
+
     it('given the message was answered meanwhile, then re-sending it still yields nothing', () => {
       const given = new ConversationStreamBuilder();
       given.started();

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { loadConfigOrExit } from '@libs/config';
-import { runService } from '@libs/platform';
+import { PINO_LOGGER, runService, type Logger } from '@libs/platform';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { jsonBody } from './http/json-body';
+import { methodNotAllowed, type DeclaredPaths } from './http/method-not-allowed';
 import { buildOpenApiDocument } from './http/openapi';
 import { ConversationUpdates } from './updates';
 
@@ -18,8 +19,10 @@ async function main(): Promise<void> {
     consumes: true,
     bodyParser: false,
     configure: (app) => {
-      app.use(...jsonBody(config.MAX_BODY_BYTES));
-      SwaggerModule.setup('docs', app, buildOpenApiDocument() as unknown as OpenAPIObject, {
+      const document = buildOpenApiDocument();
+      app.use(methodNotAllowed(document.paths as DeclaredPaths));
+      app.use(...jsonBody(config.MAX_BODY_BYTES, app.get<Logger>(PINO_LOGGER)));
+      SwaggerModule.setup('docs', app, document as unknown as OpenAPIObject, {
         jsonDocumentUrl: 'docs/openapi.json',
       });
       app.get(ConversationUpdates).attach(app.getHttpServer() as Server);

@@ -2,7 +2,7 @@ import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter 
 import type { Request, Response } from 'express';
 import { throwError, type Observable } from 'rxjs';
 import { PINO_LOGGER, type Logger } from '../logger';
-import { problemFor, problemFromError, sendProblem, type Problem } from './problem';
+import { answerProblem, problemFor, problemFromError, type Problem } from './problem';
 
 /**
  * The one exception filter of every service. HTTP errors become problem+json (a 500 gets an errorId
@@ -20,10 +20,7 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const problem = error instanceof HttpException ? fromHttpException(error) : problemFromError(error);
-    if (problem.status >= 500) {
-      this.logger.error({ err: error, errorId: problem.errorId, url: req.originalUrl }, 'request failed');
-    }
-    sendProblem(res, problem, req.originalUrl);
+    answerProblem(this.logger, req, res, problem, error);
   }
 }
 

@@ -18,9 +18,14 @@ export class TenantResolver {
     const now = Date.now();
     const cached = this.cache.get(apiKey);
     if (cached && cached.expiresAt > now) return cached.tenant;
+    return this.refresh(apiKey);
+  }
+
+  /** Looks the key up in the store now, past the cache, and caches the answer. */
+  async refresh(apiKey: string): Promise<Tenant | null> {
     const tenant = await this.tenants.findTenantByApiKey(apiKey);
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(apiKey, { tenant, expiresAt: now + this.ttlMs });
+    this.cache.set(apiKey, { tenant, expiresAt: Date.now() + this.ttlMs });
     return tenant;
   }
 }

@@ -21,6 +21,7 @@ import {
   CloseConversationBody,
   ListEventsQuery,
   SendMessageBody,
+  SendMessageHeaders,
   StartConversationBody,
 } from './conversations.schemas';
 import { GetConversationHandler, GetConversationQuery } from './get-conversation';
@@ -57,7 +58,7 @@ export class ConversationsController {
     @CurrentTenant() tenant: Tenant,
     @Param('id') id: string,
     @Body() body: unknown,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Headers() headers: unknown,
   ): Promise<MessageAccepted> {
     const ref = conversationRef(tenant, id);
     const text = (body as { text?: unknown } | undefined)?.text;
@@ -68,6 +69,7 @@ export class ConversationsController {
       );
     }
     const input = parseInput(SendMessageBody, body);
+    const idempotencyKey = parseInput(SendMessageHeaders, headers)['idempotency-key'];
     const key = input.clientMessageId ?? idempotencyKey ?? null;
     return this.sendMessage.execute(new SendMessageCommand(ref, input.text, key));
   }

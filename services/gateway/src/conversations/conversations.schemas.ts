@@ -1,5 +1,29 @@
 import { z } from 'zod';
-import { ChannelSchema, LocaleSchema, MessageTextSchema, TextSchema } from '@contracts';
+import {
+  ChannelSchema,
+  LocaleSchema,
+  MAX_MESSAGE_BYTES,
+  MAX_STREAM_SEQUENCE,
+  MessageTextSchema,
+  TextSchema,
+} from '@contracts';
+
+/**
+ * The request schemas of the REST API. The routes validate with them and the OpenAPI document is
+ * generated from them (bodies, query and headers alike), so the two cannot disagree.
+ */
+
+/** Sent as `clientMessageId` or as a header, so restricted to what any client can put in a header. */
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7E]+$/, 'must be 1-128 visible ASCII characters')
+  .describe(
+    'Makes retries safe: a retry with the same key and text records nothing new and answers the ' +
+      'original messageId; the same key with a different text is refused with 422 idempotency-key-reused. ' +
+      '1-128 visible ASCII characters, scoped to the conversation.',
+  );
 
 export const StartConversationBody = z
   .object({
@@ -14,11 +38,24 @@ export const StartConversationBody = z
 
 export const SendMessageBody = z
   .object({
-    text: MessageTextSchema,
+    // JSON Schema counts characters, the limit is in bytes: maxLength is only an upper bound.
+    text: MessageTextSchema.describe(
+      `The customer's message: not blank, at most ${MAX_MESSAGE_BYTES} bytes of UTF-8 (413 ` +
+        'message-too-large beyond). maxLength counts characters and is only an upper bound: ' +
+        'a CJK character takes 3 bytes, so about 10,900 of them fit.',
+    ),
     /** Retrying with the same id returns the same messageId and records the message once. */
-    clientMessageId: z.string().min(1).max(128).optional(),
+    clientMessageId: IdempotencyKeySchema.optional(),
   })
   .strict();
+
+/** Header names in lower case, as Node delivers them (HTTP header names are case-insensitive). */
+export const SendMessageHeaders = z.object({
+  'idempotency-key': IdempotencyKeySchema.optional().describe(
+    'The same as `clientMessageId` in the body, which wins when both are sent. ' +
+      (IdempotencyKeySchema.description ?? ''),
+  ),
+});
 
 export const CloseConversationBody = z
   .object({
@@ -28,13 +65,20 @@ export const CloseConversationBody = z
 
 export const ListEventsQuery = z
   .object({
-    /** Return events with a sequence greater than this (the previous page's `nextAfter`). */
-    after: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    after: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_STREAM_SEQUENCE)
+      .default(0)
+      .describe('Return events with a sequence greater than this (the previous page’s `nextAfter`).'),
+    limit: z.coerce.number().int().min(1).max(500).default(100).describe('At most this many events.'),
   })
   .strict();
 
-export const ConversationIdSchema = z.uuid();
+export const ConversationIdSchema = z
+  .uuid()
+  .describe('Conversation id; another tenant’s conversation answers 404 like an unknown one.');
 
 export const SendMessageAccepted = z.object({
   conversationId: z.uuid(),

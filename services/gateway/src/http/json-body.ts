@@ -1,5 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { problemFor, problemFromError, sendProblem } from '@libs/platform';
+import {
+  INVALID_ENCODING_ERROR_TYPE,
+  answerProblem,
+  problemFor,
+  problemFromError,
+  sendProblem,
+  type Logger,
+} from '@libs/platform';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -7,12 +14,41 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * JSON request bodies: a body must be declared application/json (415 otherwise), parse (400) and
- * stay under the limit (413). Runs before any route, so a bad request reaches no handler.
+ * The parser would decode bad bytes to U+FFFD and store a text the client never sent: the body must
+ * be UTF-8 (RFC 8259 §8.1) and every byte of it valid. body-parser turns what this throws into an
+ * http-error, keeping its `type`, which problemFromError maps to a code.
  */
-export function jsonBody(maxBytes: number) {
-  const parse = express.json({ limit: maxBytes, strict: true, type: () => true });
+function verifyUtf8(_req: Request, _res: Response, body: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() !== 'utf-8') {
+    throw Object.assign(new Error(`JSON bodies are UTF-8; got charset ${encoding}`), {
+      type: 'charset.unsupported',
+    });
+  }
+  try {
+    strictUtf8.decode(body);
+  } catch {
+    throw Object.assign(new Error('the body contains bytes that are not valid UTF-8'), {
+      type: INVALID_ENCODING_ERROR_TYPE,
+    });
+  }
+}
+
+/**
+ * JSON request bodies: a body must be declared application/json (415 otherwise), uncompressed (415
+ * for any Content-Encoding: we accept none), valid UTF-8 (400), parse (400) and stay under the limit
+ * (413). Runs before any route, so a bad request reaches no handler.
+ */
+export function jsonBody(maxBytes: number, logger: Logger) {
+  const parse = express.json({
+    limit: maxBytes,
+    strict: true,
+    inflate: false,
+    type: () => true,
+    verify: verifyUtf8,
+  });
   return [
     (req: Request, res: Response, next: NextFunction) => {
       if (!METHODS_WITH_BODY.has(req.method) || !hasBody(req)) return next();
@@ -27,7 +63,7 @@ export function jsonBody(maxBytes: number) {
     },
     (error: unknown, req: Request, res: Response, next: NextFunction) => {
       if (res.headersSent) return next(error);
-      return sendProblem(res, problemFromError(error), req.originalUrl);
+      return answerProblem(logger, req, res, problemFromError(error), error);
     },
   ];
 }

@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { ClientFrameSchema, ConversationEventSchema, ERROR_CATALOG } from '@contracts';
 import {
   CloseConversationBody,
+  ConversationIdSchema,
+  ListEventsQuery,
   SendMessageAccepted,
   SendMessageBody,
+  SendMessageHeaders,
   StartConversationBody,
 } from '../conversations/conversations.schemas';
-import { WS_PATH } from '../updates/conversation-updates';
+import { REVOKED_KEY_CLOSE_CODE, WS_PATH } from '../updates/conversation-updates';
 
 const schema = (zodSchema: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _ignored, ...json } = z.toJSONSchema(zodSchema, {
@@ -16,6 +19,21 @@ const schema = (zodSchema: z.ZodType, io: 'input' | 'output' = 'output') => {
   });
   return json;
 };
+
+/** One parameter per field of a zod object: the same schema the route validates that part with. */
+function parametersOf(zodObject: z.ZodObject, location: 'query' | 'header'): Record<string, unknown>[] {
+  return Object.entries(zodObject.shape).map(([name, field]) => {
+    const { description, ...fieldSchema } = schema(field as z.ZodType, 'input');
+    return {
+      // zod keys are header names as Node delivers them, in lower case; the document spells them as sent.
+      name: location === 'header' ? name.replace(/(^|-)([a-z])/g, (letter) => letter.toUpperCase()) : name,
+      in: location,
+      required: !(field as z.ZodType).safeParse(undefined).success,
+      ...(description === undefined ? {} : { description }),
+      schema: fieldSchema,
+    };
+  });
+}
 
 const ConversationView = {
   type: 'object',
@@ -56,23 +74,35 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
-const conversationId = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-  description: 'Conversation id; another tenant’s conversation answers 404 like an unknown one.',
+const conversationId = (() => {
+  const { description, ...idSchema } = schema(ConversationIdSchema, 'input');
+  return { name: 'id', in: 'path', required: true, description, schema: idSchema };
+})();
+
+const unavailable = {
+  description:
+    'A dependency (the database) is unreachable: retry after `Retry-After` seconds with the same ' +
+    'idempotency key (code `dependency-unavailable`)',
+  headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 }, description: 'Seconds to wait' } },
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 
 const standardErrors = {
   '401': problemResponse('Missing, unknown or revoked API key'),
   '404': problemResponse('No such conversation for this tenant'),
+  '503': unavailable,
 };
 
 const bodyErrors = {
-  '400': problemResponse('Malformed JSON or invalid fields (the `errors` extension lists each)'),
-  '413': problemResponse('Body over the limit, or message text over 32 KiB'),
-  '415': problemResponse('Body not sent as application/json'),
+  '400': problemResponse(
+    'Malformed JSON (`invalid-json`), bytes that are not UTF-8 (`invalid-encoding`) or invalid fields ' +
+      '(`validation-failed`; the `errors` extension lists each)',
+  ),
+  '413': problemResponse('Body over the limit (64 KiB by default), or message text over 32 KiB of UTF-8'),
+  '415': problemResponse(
+    'Body not sent as application/json in UTF-8, or sent with a Content-Encoding (compressed bodies ' +
+      'are not accepted)',
+  ),
 };
 
 /** The OpenAPI 3.1 document served at /docs, built from the same zod schemas the routes validate with. */
@@ -90,7 +120,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         '`?api_key=`). Send `{"type":"subscribe","conversationId":"…","afterSequence":0}` (omit ' +
         '`afterSequence` for live events only). Receive `subscribed` (with the state), `event` (every ' +
         'event of the conversation, including `conversation.reply-chunk-generated.v1` chunks as the ' +
-        'reply streams), `state` after each change, `error`, and `pong` for `{"type":"ping"}`. Client frame ' +
+        'reply streams), `state` after each change, `error`, and `pong` for `{"type":"ping"}`. An ' +
+        '`afterSequence` past the end of the stream is refused with an `error` frame (`validation-failed`, ' +
+        'the detail names the stream’s version) and no subscription. When the key of an open socket is ' +
+        `revoked, the socket is closed with code ${REVOKED_KEY_CLOSE_CODE} within the key cache TTL ` +
+        '(30 s by default), as REST refuses it. Other methods on a declared path answer 405 with `Allow`. ' +
+        'Client frame ' +
         `schema: ${JSON.stringify(schema(ClientFrameSchema))}`,
     },
     security: [{ apiKey: [] }],
@@ -109,6 +144,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
             ...bodyErrors,
             '401': standardErrors['401'],
+            '503': unavailable,
           },
         },
       },
@@ -131,15 +167,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           description:
             'Accepted once recorded in the event store; the reply streams over the WebSocket. Send ' +
             '`clientMessageId` (or an `Idempotency-Key` header) to make retries safe.',
-          parameters: [
-            conversationId,
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', maxLength: 128 },
-            },
-          ],
+          parameters: [conversationId, ...parametersOf(SendMessageHeaders, 'header')],
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/SendMessage' } } },
@@ -152,6 +180,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             ...bodyErrors,
             ...standardErrors,
             '409': problemResponse('The conversation is closed'),
+            '422': problemResponse('The idempotency key was already used with a different text'),
           },
         },
       },
@@ -176,15 +205,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/conversations/{id}/events': {
         get: {
           summary: 'The conversation’s event stream, in order, paginated',
-          parameters: [
-            conversationId,
-            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-            {
-              name: 'limit',
-              in: 'query',
-              schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            },
-          ],
+          parameters: [conversationId, ...parametersOf(ListEventsQuery, 'query')],
           responses: {
             '200': {
               description: 'A page of events; follow `nextAfter` until it is null',

@@ -7,9 +7,12 @@ import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@co
 import { evolve, fold, initialState, toView, type ConversationState } from '@libs/conversation';
 import { ConversationStreams, EventStore, streamRef, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
-import { TenantResolver, bearerToken } from '../auth';
+import { API_KEY_CACHE_TTL_MS, TenantResolver, bearerToken } from '../auth';
 
 export const WS_PATH = '/v1/ws';
+
+/** Close code for a socket whose API key was revoked (4000-4999: application codes; 401's meaning). */
+export const REVOKED_KEY_CLOSE_CODE = 4401;
 
 interface Subscription {
   ref: { tenantId: string; conversationId: string };
@@ -23,6 +26,8 @@ interface Subscription {
 
 interface Client {
   socket: WebSocket;
+  /** Kept to re-check it: a socket outlives the key's revocation otherwise. */
+  apiKey: string;
   tenant: Tenant;
   subscriptions: Map<string, Subscription>;
   alive: boolean;
@@ -37,9 +42,13 @@ export class ConversationUpdates implements OnApplicationShutdown {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly clients = new Set<Client>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private keyCheck: NodeJS.Timeout | null = null;
+  /** A slow database must not stack up re-checks. */
+  private checkingKeys = false;
 
   constructor(
     @Inject(TenantResolver) private readonly tenants: TenantResolver,
+    @Inject(API_KEY_CACHE_TTL_MS) private readonly keyCacheTtlMs: number,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
@@ -50,6 +59,8 @@ export class ConversationUpdates implements OnApplicationShutdown {
       void this.upgrade(req, socket, head);
     });
     this.heartbeat = setInterval(() => this.sweep(), 30_000);
+    // REST sees a revocation once the cached key expires; open sockets are re-checked as often.
+    this.keyCheck = setInterval(() => void this.recheckKeys(), Math.max(this.keyCacheTtlMs, 1_000));
   }
 
   /** Called for every event consumed from Kafka. */
@@ -70,6 +81,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.keyCheck) clearInterval(this.keyCheck);
     for (const client of this.clients) client.socket.close(1001, 'server shutting down');
     this.wss.close();
   }
@@ -80,16 +92,16 @@ export class ConversationUpdates implements OnApplicationShutdown {
     try {
       const key = bearerToken(req.headers.authorization) ?? url.searchParams.get('api_key');
       const tenant = await this.tenants.resolve(key);
-      if (!tenant) return reject(socket, 401, 'Unauthorized');
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, tenant));
+      if (!key || !tenant) return reject(socket, 401, 'Unauthorized');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, key, tenant));
     } catch (error) {
       this.logger.error({ err: error }, 'websocket upgrade failed');
       reject(socket, 503, 'Service Unavailable');
     }
   }
 
-  private connected(socket: WebSocket, tenant: Tenant): void {
-    const client: Client = { socket, tenant, subscriptions: new Map(), alive: true };
+  private connected(socket: WebSocket, apiKey: string, tenant: Tenant): void {
+    const client: Client = { socket, apiKey, tenant, subscriptions: new Map(), alive: true };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('close', () => this.clients.delete(client));
@@ -150,6 +162,16 @@ export class ConversationUpdates implements OnApplicationShutdown {
         conversationId,
       });
     }
+    if (afterSequence !== undefined && afterSequence > state.version) {
+      // Accepting it would skip every event up to afterSequence, live ones included: silence.
+      client.subscriptions.delete(conversationId);
+      return send(client.socket, {
+        type: 'error',
+        code: 'validation-failed',
+        detail: `afterSequence ${afterSequence} is past the end of the stream (version ${state.version})`,
+        conversationId,
+      });
+    }
     subscription.state = state;
     subscription.lastSequence = afterSequence ?? state.version;
     send(client.socket, { type: 'subscribed', conversationId, state: toView(state) });
@@ -176,6 +198,34 @@ export class ConversationUpdates implements OnApplicationShutdown {
     }
     if (event.type !== 'conversation.reply-chunk-generated.v1') {
       send(client.socket, { type: 'state', state: toView(subscription.state) });
+    }
+  }
+
+  /** Looks every open socket's key up afresh; a revoked one closes its sockets. */
+  private async recheckKeys(): Promise<void> {
+    if (this.checkingKeys) return;
+    this.checkingKeys = true;
+    try {
+      await this.closeRevoked(new Set([...this.clients].map((client) => client.apiKey)));
+    } finally {
+      this.checkingKeys = false;
+    }
+  }
+
+  private async closeRevoked(keys: Set<string>): Promise<void> {
+    for (const key of keys) {
+      let tenant: Tenant | null;
+      try {
+        tenant = await this.tenants.refresh(key);
+      } catch (error) {
+        // An outage is no revocation: the sockets stay, the next round checks again.
+        this.logger.warn({ err: error }, 'could not re-check the API keys of open sockets');
+        return;
+      }
+      if (tenant) continue;
+      for (const client of this.clients) {
+        if (client.apiKey === key) client.socket.close(REVOKED_KEY_CLOSE_CODE, 'API key revoked');
+      }
     }
   }
 
