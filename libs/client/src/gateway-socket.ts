@@ -112,6 +112,11 @@ export class GatewaySocket {
     return events;
   }
 
+  /** The events of one type received so far (of one conversation, when given). */
+  eventsOfType<T extends ConversationEventType>(type: T, conversationId?: string): EventOfType<T>[] {
+    return this.events(conversationId).filter((event): event is EventOfType<T> => event.type === type);
+  }
+
   /** Calls `listener` for every frame from now on; returns the function that stops it. */
   onFrame(listener: (received: ReceivedFrame) => void): () => void {
     this.listeners.add(listener);
