@@ -58,7 +58,7 @@ const USAGE = `Usage: node dist/bench/turn-latency/turn-latency.js [options]
   --api-key-file PATH     JSON file with an "apiKey" field       (e.g. /tmp/demo-key.json)
   --concurrency LIST      virtual users per level, comma list    (default 1,10,50; engine mode 1,10,50,200)
   --turns-per-user LIST   turns per user; one value, or one per level  (default 2; engine mode 5,3,2,2)
-  --timeout-ms MS         per-turn deadline, POST to completion  (default 180000; engine mode 60000)
+  --timeout-ms MS         per-turn deadline, POST to completion  (default 180000; engine mode 120000)
   --warmup-turns N        unrecorded turns before the first level (default 1; engine mode 3)
   --drain-ms MS           after a level, wait this long for timed-out turns to end, so the
                           next level starts on an idle engine        (default 600000; engine mode 30000)
@@ -75,8 +75,8 @@ Engine mode (the engine's own cost, with a model of known latency):
   --model-ttft-ms MS            the model's time to first token                 (default 200)
   --model-tokens-per-second N   its speed after the first token                 (default 50)
   --model-reply-tokens N        tokens per reply                                (default 40)
-  --saturate-max N              after the levels, double N while turns/s still rises by 10 % or
-                                more, up to N users (0: off)                    (default 800)
+  --saturate-max N              after the levels, double N (one turn per user) while turns/s
+                                still rises by 10 % or more, up to N users (0: off) (default 800)
 `;
 
 function parseOptions(argv: string[]): Options {
@@ -147,7 +147,7 @@ function parseOptions(argv: string[]): Options {
     apiKey: apiKey ?? '',
     concurrency,
     turnsPerUser: concurrency.map((_, index) => (turns.length === 1 ? turns[0] : turns[index]) as number),
-    timeoutMs: positiveInt(pick(values['timeout-ms'], '180000', '60000'), '--timeout-ms'),
+    timeoutMs: positiveInt(pick(values['timeout-ms'], '180000', '120000'), '--timeout-ms'),
     warmupTurns: nonNegativeInt(pick(values['warmup-turns'], '1', '3'), '--warmup-turns'),
     drainMs: nonNegativeInt(pick(values['drain-ms'], '600000', '30000'), '--drain-ms'),
     out: resolve(values.out ?? `bench/out/turn-latency${engineMode ? '-engine' : ''}-${stamp}.json`),
@@ -258,7 +258,7 @@ async function run(options: Options, engine: Engine | null): Promise<void> {
     next !== null;
     next = nextSaturationLevel(summaries, options.engine?.saturateMax ?? 0)
   ) {
-    await runOne(next, options.turnsPerUser.at(-1) as number);
+    await runOne(next, 1); // one turn each keeps a big level within a few minutes
   }
 
   const table = markdown(summaries);
