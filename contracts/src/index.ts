@@ -5,4 +5,5 @@ export * from './parse';
 export * from './upcast';
 export * from './json-schema';
 export * from './errors';
+export * from './views';
 export * from './ws-frames';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_STREAM_SEQUENCE } from './envelope';
+import { ConversationEventSchema } from './events';
+import { ConversationViewSchema, ErrorCodeSchema } from './views';
 
 /**
  * Frames of the `/v1/ws` WebSocket (RFC 6455, one JSON object per text frame).
@@ -23,9 +25,23 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
 
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 
-export type ServerFrame =
-  | { type: 'subscribed'; conversationId: string; state: unknown }
-  | { type: 'event'; event: unknown }
-  | { type: 'state'; state: unknown }
-  | { type: 'error'; code: string; detail: string; conversationId?: string }
-  | { type: 'pong' };
+/** What the gateway sends; clients validate every frame with this one schema. */
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  /** The subscription is live; `state` is the conversation as of the subscribe. */
+  z.object({ type: z.literal('subscribed'), conversationId: z.uuid(), state: ConversationViewSchema }),
+  /** Every event of a subscribed conversation, in stream order, each once (reply chunks included). */
+  z.object({ type: z.literal('event'), event: ConversationEventSchema }),
+  /** The conversation after an event that changed it (not sent after reply chunks). */
+  z.object({ type: z.literal('state'), state: ConversationViewSchema }),
+  /** A refused or malformed frame; `conversationId` when it concerns one subscription. */
+  z.object({
+    type: z.literal('error'),
+    code: ErrorCodeSchema,
+    detail: z.string(),
+    conversationId: z.uuid().optional(),
+  }),
+  z.object({ type: z.literal('pong') }),
+]);
+
+export type ServerFrame = z.infer<typeof ServerFrameSchema>;
+export type ServerFrameOfType<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;

@@ -6,20 +6,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import WebSocket from 'ws';
+import { GatewayClient, GatewaySocket } from '@libs/client';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
-import { TOPICS, isConversationEvent, validateEvent, type ConversationEvent } from '@contracts';
+import { TOPICS, type ConversationEvent, type ServerFrame } from '@contracts';
 import { createLogger } from '@libs/platform';
 import {
-  GatewayClient,
   ServiceProcesses,
   committedSchemaValidator,
   createTenantWithKey,
   createTestDatabase,
-  type EventFrame,
-  type Frame,
-  type FrameRecorder,
   type TestDatabase,
 } from '@test/support';
 
@@ -28,6 +24,8 @@ jest.setTimeout(240_000);
 const run = promisify(execFile);
 const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+/** The five services listen on this port and the four after it; agents running suites side by side pick their own. */
+const basePort = Number(process.env.E2E_BASE_PORT ?? 4100);
 let db: TestDatabase;
 let services: ServiceProcesses;
 let alice: GatewayClient; // tenant acme
@@ -57,7 +55,7 @@ beforeAll(async () => {
       REPLY_MAX_TOKENS: '200',
       LLM_TEMPERATURE: '0',
     },
-    4100,
+    basePort,
     `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
   );
   await services.startAll();
@@ -83,14 +81,21 @@ async function storedEvents(conversationId: string): Promise<ConversationEvent[]
     'SELECT event_id FROM events WHERE stream_id = $1 ORDER BY sequence',
     [conversationId],
   );
+  // The client validates every page against the contracts' event schemas.
   const events = await alice.allEvents(conversationId);
   expect(events.map((event) => event.eventId)).toEqual(rows.map((row) => row.event_id));
-  return events.map((event) => {
-    const parsed = validateEvent(event);
-    if (!parsed.ok) throw new Error(parsed.detail);
-    if (!isConversationEvent(parsed.event)) throw new Error(`${parsed.event.type} in a conversation`);
-    return parsed.event;
-  });
+  return events;
+}
+
+async function openConversation(client: GatewayClient = alice, locale?: string): Promise<string> {
+  const view = await client.startConversation(locale === undefined ? {} : { channel: 'web', locale });
+  return view.conversationId;
+}
+
+async function subscribed(conversationId: string): Promise<GatewaySocket> {
+  const socket = await alice.connect();
+  await socket.subscribe(conversationId);
+  return socket;
 }
 
 async function storeCounts(): Promise<Record<string, number>> {
@@ -109,52 +114,42 @@ function completions(events: ConversationEvent[], turnId: string): ConversationE
 
 describe('a conversation turn end to end', () => {
   let conversationId: string;
-  let socket: FrameRecorder;
+  let socket: GatewaySocket;
 
   afterAll(() => socket?.close());
 
   it('streams replies to a Chinese and an English message over the WebSocket', async () => {
-    conversationId = await alice.openConversation({ channel: 'web', locale: 'zh-CN' });
-    socket = await alice.socket();
-    socket.send({ type: 'subscribe', conversationId });
-    await socket.waitFor((frame) => frame.type === 'subscribed');
+    conversationId = await openConversation(alice, 'zh-CN');
+    socket = await subscribed(conversationId);
 
     for (const text of ['你好，我的包裹什么时候到？', 'Hello, can I change my delivery address?']) {
-      const messageId = await alice.sendMessage(conversationId, text);
-      const done = await socket.waitForReply(messageId);
-      expect(done.type).toBe('conversation.reply-completed.v1');
+      const { messageId } = await alice.sendMessage(conversationId, text);
+      const done = await socket.waitForReply(messageId); // rejects if the turn failed
       const chunks = socket
-        .events(conversationId)
-        .filter(
-          (event) =>
-            event.type === 'conversation.reply-chunk-generated.v1' && event.data.turnId === done.data.turnId,
-        );
+        .eventsOfType('conversation.reply-chunk-generated.v1', conversationId)
+        .filter((event) => event.data.turnId === done.data.turnId);
       expect(chunks.length).toBeGreaterThan(0);
       expect(chunks.map((chunk) => chunk.data.text).join('')).toBe(done.data.text);
-      expect(String(done.data.text).length).toBeGreaterThan(0);
+      expect(done.data.text.length).toBeGreaterThan(0);
     }
 
-    const state = await alice.request<{ status: string; transcript: { role: string }[] }>(
-      'GET',
-      `/v1/conversations/${conversationId}`,
-    );
-    expect(state.status).toBe(200);
-    expect(state.body.status).toBe('collecting');
-    expect(state.body.transcript.map((entry) => entry.role)).toEqual([
+    const state = await alice.getConversation(conversationId);
+    expect(state.status).toBe('collecting');
+    expect(state.transcript.map((entry) => entry.role)).toEqual([
       'customer',
       'assistant',
       'customer',
       'assistant',
     ]);
     const stateFrames = socket.frames.filter((frame) => frame.type === 'state');
-    expect(stateFrames.at(-1)).toEqual({ type: 'state', state: state.body });
+    expect(stateFrames.at(-1)).toEqual({ type: 'state', state });
   });
 
   it('serves the stored stream, which replays to exactly the live state', async () => {
     const events = await storedEvents(conversationId);
     expect(events.map((event) => event.sequence)).toEqual(events.map((_, index) => index + 1));
-    const live = await alice.request('GET', `/v1/conversations/${conversationId}`);
-    expect(toView(fold(events))).toEqual(live.body);
+    const live = await alice.getConversation(conversationId);
+    expect(toView(fold(events))).toEqual(live);
 
     const validate = committedSchemaValidator();
     for (const event of events) expect(validate(event)).toBeNull();
@@ -179,12 +174,10 @@ describe('a conversation turn end to end', () => {
   });
 
   it('replays the stored stream to a late subscriber, in order, before live events', async () => {
-    const late = await alice.socket();
-    late.send({ type: 'subscribe', conversationId, afterSequence: 0 });
+    const late = await alice.connect();
+    await late.subscribe(conversationId, { afterSequence: 0 });
     const stored = await storedEvents(conversationId);
-    await late.waitFor(
-      (frame) => frame.type === 'event' && (frame as EventFrame).event.sequence === stored.length,
-    );
+    await late.waitFor((frame) => frame.type === 'event' && frame.event.sequence === stored.length);
     expect(late.events(conversationId).map((event) => event.eventId)).toEqual(
       stored.map((event) => event.eventId),
     );
@@ -192,17 +185,26 @@ describe('a conversation turn end to end', () => {
   });
 
   it('records a retried message once and answers it once', async () => {
-    const first = await alice.sendMessage(conversationId, 'Is it raining in Shanghai?', 'client-msg-42');
-    const second = await alice.sendMessage(conversationId, 'Is it raining in Shanghai?', 'client-msg-42');
+    const retried = { clientMessageId: 'client-msg-42' };
+    const { messageId: first } = await alice.sendMessage(
+      conversationId,
+      'Is it raining in Shanghai?',
+      retried,
+    );
+    const { messageId: second } = await alice.sendMessage(
+      conversationId,
+      'Is it raining in Shanghai?',
+      retried,
+    );
     expect(second).toBe(first);
-    const done = await socket.waitForReply(first);
+    const done = await socket.waitForTurnEnd(first);
     const events = await storedEvents(conversationId);
     expect(
       events.filter(
         (event) => event.type === 'conversation.message-received.v1' && event.data.messageId === first,
       ),
     ).toHaveLength(1);
-    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+    expect(completions(events, done.data.turnId)).toHaveLength(1);
   });
 });
 
@@ -210,7 +212,7 @@ describe('bad input', () => {
   let conversationId: string;
 
   beforeAll(async () => {
-    conversationId = await alice.openConversation();
+    conversationId = await openConversation();
   });
 
   const cases: [
@@ -351,23 +353,21 @@ describe('bad input', () => {
   });
 
   it('a closed conversation refuses new messages with 409', async () => {
-    const closed = await alice.request('POST', `/v1/conversations/${conversationId}/close`, {
-      json: { reason: 'resolved' },
-    });
-    expect(closed.status).toBe(200);
+    const closed = await alice.closeConversation(conversationId, 'resolved');
+    expect(closed).toMatchObject({ status: 'closed', closedReason: 'resolved' });
     const before = await storeCounts();
-    const response = await alice.request('POST', `/v1/conversations/${conversationId}/messages`, {
-      json: { text: 'hi' },
+    await expect(alice.sendMessage(conversationId, 'hi')).rejects.toMatchObject({
+      name: 'GatewayError',
+      status: 409,
+      code: 'conversation-closed',
     });
-    expect(response.status).toBe(409);
-    expect(response.body).toMatchObject({ code: 'conversation-closed' });
     expect(await storeCounts()).toEqual(before);
   });
 });
 
 describe('tenant isolation', () => {
   it("another tenant's key sees nothing of a conversation, over REST or the WebSocket", async () => {
-    const conversationId = await alice.openConversation();
+    const conversationId = await openConversation();
     for (const path of [
       `/v1/conversations/${conversationId}`,
       `/v1/conversations/${conversationId}/events`,
@@ -379,16 +379,16 @@ describe('tenant isolation', () => {
     const close = await mallory.request('POST', `/v1/conversations/${conversationId}/close`, { json: {} });
     expect(close.status).toBe(404);
 
-    const spy = await mallory.socket();
-    spy.send({ type: 'subscribe', conversationId, afterSequence: 0 });
-    const refused = await spy.waitFor((frame) => frame.type === 'error');
-    expect(refused).toMatchObject({ code: 'conversation-not-found', conversationId });
+    const spy = await mallory.connect();
+    await expect(spy.subscribe(conversationId, { afterSequence: 0 })).rejects.toMatchObject({
+      status: 404,
+      code: 'conversation-not-found',
+    });
+    expect(spy.frames).toEqual([expect.objectContaining({ type: 'error', conversationId })]);
 
-    const watcher = await alice.socket();
-    watcher.send({ type: 'subscribe', conversationId });
-    await watcher.waitFor((frame) => frame.type === 'subscribed');
-    const messageId = await alice.sendMessage(conversationId, 'Where is my refund?');
-    await watcher.waitForReply(messageId);
+    const watcher = await subscribed(conversationId);
+    const { messageId } = await alice.sendMessage(conversationId, 'Where is my refund?');
+    await watcher.waitForTurnEnd(messageId);
     expect(spy.events()).toHaveLength(0);
     expect(spy.frames.filter((frame) => frame.type !== 'error')).toHaveLength(0);
     spy.close();
@@ -398,34 +398,29 @@ describe('tenant isolation', () => {
 
 describe('the WebSocket and the API document', () => {
   it('refuses an upgrade without a valid key, and accepts the key as ?api_key= for browsers', async () => {
-    const wsUrl = `${services.url('gateway').replace(/^http/, 'ws')}/v1/ws`;
-    const refusedWith = (url: string) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(url);
-        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        ws.once('open', () => reject(new Error('the upgrade was accepted')));
-      });
-    expect(await refusedWith(wsUrl)).toBe(401);
-    expect(await refusedWith(`${wsUrl}?api_key=cek_forged`)).toBe(401);
-    expect(await refusedWith(`${services.url('gateway').replace(/^http/, 'ws')}/v1/elsewhere`)).toBe(404);
-
-    const browser = new WebSocket(`${wsUrl}?api_key=${encodeURIComponent(alice.apiKey ?? '')}`);
-    await new Promise((resolve, reject) => {
-      browser.once('open', resolve);
-      browser.once('error', reject);
+    const wsUrl = alice.wsUrl;
+    await expect(GatewaySocket.open(wsUrl, null)).rejects.toMatchObject({ status: 401 });
+    await expect(GatewaySocket.open(`${wsUrl}?api_key=cek_forged`, null)).rejects.toMatchObject({
+      status: 401,
     });
-    const pong = new Promise((resolve) =>
-      browser.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+    await expect(
+      GatewaySocket.open(wsUrl.replace(/\/ws$/, '/elsewhere'), alice.apiKey),
+    ).rejects.toMatchObject({ status: 404 });
+
+    const browser = await GatewaySocket.open(
+      `${wsUrl}?api_key=${encodeURIComponent(alice.apiKey ?? '')}`,
+      null,
     );
-    browser.send(JSON.stringify({ type: 'ping' }));
-    expect(await pong).toEqual({ type: 'pong' });
+    browser.send({ type: 'ping' });
+    await browser.waitFor((frame) => frame.type === 'pong');
+    expect(browser.frames).toEqual([{ type: 'pong' }]);
     browser.close();
   });
 
   it('answers a malformed frame with an error frame and keeps the connection', async () => {
-    const socket = await alice.socket();
-    socket.ws.send('not json');
-    socket.send({ type: 'subscribe', conversationId: 'not-a-uuid' });
+    const socket = await alice.connect();
+    socket.sendRaw('not json');
+    socket.sendRaw(JSON.stringify({ type: 'subscribe', conversationId: 'not-a-uuid' }));
     socket.send({ type: 'ping' });
     await socket.waitFor((frame) => frame.type === 'pong');
     expect(socket.frames.filter((frame) => frame.type === 'error')).toEqual([
@@ -453,24 +448,24 @@ describe('the WebSocket and the API document', () => {
 
 describe('failures mid-turn', () => {
   it('inference killed while streaming: the turn completes once after restart, nothing lost', async () => {
-    const conversationId = await alice.openConversation();
-    const socket = await alice.socket();
-    socket.send({ type: 'subscribe', conversationId });
-    await socket.waitFor((frame) => frame.type === 'subscribed');
+    const conversationId = await openConversation();
+    const socket = await subscribed(conversationId);
     // A reply that is surely long (capped by REPLY_MAX_TOKENS), so the kill lands mid-stream.
     // The crash comes the instant the first chunk reaches the frontend, from inside the frame handler.
-    const isChunk = (frame: Frame) =>
-      frame.type === 'event' && (frame as EventFrame).event.type === 'conversation.reply-chunk-generated.v1';
+    const isChunk = (frame: ServerFrame) =>
+      frame.type === 'event' && frame.event.type === 'conversation.reply-chunk-generated.v1';
     const crashed = new Promise<void>((resolve) => {
-      const onFrame = (data: Buffer) => {
-        if (!isChunk(JSON.parse(data.toString('utf8')) as Frame)) return;
-        socket.ws.off('message', onFrame); // once: the restarted instance streams chunks too
+      const stop = socket.onFrame(({ frame }) => {
+        if (!isChunk(frame)) return;
+        stop(); // once: the restarted instance streams chunks too
         resolve(services.kill('inference'));
-      };
-      socket.ws.on('message', onFrame);
+      });
     });
-    const messageId = await alice.sendMessage(conversationId, 'Count from 1 to 300, one number per line.');
-    const firstChunk = await socket.waitFor<EventFrame>(isChunk);
+    const { messageId } = await alice.sendMessage(
+      conversationId,
+      'Count from 1 to 300, one number per line.',
+    );
+    const firstChunk = await socket.waitForEvent('conversation.reply-chunk-generated.v1');
     await crashed;
     const completedBeforeKill = socket
       .events(conversationId)
@@ -478,13 +473,12 @@ describe('failures mid-turn', () => {
     services.start('inference');
     await services.waitReady('inference');
     expect(completedBeforeKill).toBe(false); // the kill really landed mid-turn
-    const done = await socket.waitForReply(messageId, 180_000);
-    expect(done.type).toBe('conversation.reply-completed.v1');
-    expect(done.data.turnId).toBe(firstChunk.event.data.turnId);
+    const done = await socket.waitForReply(messageId, { timeoutMs: 180_000 }); // rejects if the turn failed
+    expect(done.data.turnId).toBe(firstChunk.data.turnId);
     expect(done.data.attempt).toBe(2);
 
     const events = await storedEvents(conversationId);
-    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+    expect(completions(events, done.data.turnId)).toHaveLength(1);
     expect(
       socket.events(conversationId).filter((event) => event.type === 'conversation.reply-completed.v1'),
     ).toHaveLength(1);
@@ -497,29 +491,24 @@ describe('failures mid-turn', () => {
   });
 
   it('sessions killed right after a message is accepted: the reply still comes, once', async () => {
-    const conversationId = await alice.openConversation();
-    const socket = await alice.socket();
-    socket.send({ type: 'subscribe', conversationId });
-    await socket.waitFor((frame) => frame.type === 'subscribed');
-    const messageId = await alice.sendMessage(conversationId, 'What are your opening hours?');
+    const conversationId = await openConversation();
+    const socket = await subscribed(conversationId);
+    const { messageId } = await alice.sendMessage(conversationId, 'What are your opening hours?');
     await services.kill('sessions');
     services.start('sessions');
     await services.waitReady('sessions');
-    const done = await socket.waitForReply(messageId, 180_000);
-    expect(done.type).toBe('conversation.reply-completed.v1');
+    const done = await socket.waitForReply(messageId, { timeoutMs: 180_000 }); // rejects if the turn failed
     const events = await storedEvents(conversationId);
     expect(events.filter((event) => event.type === 'conversation.reply-requested.v1')).toHaveLength(1);
-    expect(completions(events, String(done.data.turnId))).toHaveLength(1);
+    expect(completions(events, done.data.turnId)).toHaveLength(1);
     socket.close();
   });
 
   it('a duplicate delivery of every event of a turn has no second effect', async () => {
-    const conversationId = await alice.openConversation();
-    const socket = await alice.socket();
-    socket.send({ type: 'subscribe', conversationId });
-    await socket.waitFor((frame) => frame.type === 'subscribed');
-    const first = await alice.sendMessage(conversationId, 'Hello!');
-    await socket.waitForReply(first);
+    const conversationId = await openConversation();
+    const socket = await subscribed(conversationId);
+    const { messageId: first } = await alice.sendMessage(conversationId, 'Hello!');
+    await socket.waitForTurnEnd(first);
     const before = await storedEvents(conversationId);
 
     // Publish the whole stream again, as a relay that crashed before deleting its outbox rows would.
@@ -536,8 +525,8 @@ describe('failures mid-turn', () => {
     await producer.disconnect();
 
     // Same key, same partition: once the next turn is answered, every consumer has passed the duplicates.
-    const second = await alice.sendMessage(conversationId, 'Thanks, bye.');
-    await socket.waitForReply(second);
+    const { messageId: second } = await alice.sendMessage(conversationId, 'Thanks, bye.');
+    await socket.waitForTurnEnd(second);
     const after = await storedEvents(conversationId);
     const turnEvents = (events: ConversationEvent[]) =>
       events

@@ -1,6 +1,5 @@
 export * from './test-database';
 export * from './service-processes';
-export * from './gateway-client';
 export * from './json-schemas';
 export * from './test-kafka';
 export * from './wait';

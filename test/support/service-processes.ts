@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type ServiceName = 'gateway' | 'sessions' | 'inference' | 'retrieval' | 'audit';
@@ -13,7 +13,10 @@ const PORT_KEYS: Record<ServiceName, string> = {
   audit: 'AUDIT_PORT',
 };
 
-const REPO_ROOT = join(__dirname, '..', '..');
+// test/support under jest, dist/test/support when a benchmark runs from the build.
+const REPO_ROOT = [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')].find((dir) =>
+  existsSync(join(dir, 'nest-cli.json')),
+) as string;
 
 /**
  * The five real services, started from the build (dist/) as separate processes, against the

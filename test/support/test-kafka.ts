@@ -30,6 +30,8 @@ export interface ReceivedMessage {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+  /** The broker's message timestamp (epoch ms): the producer's send time, unless the topic sets LogAppendTime. */
+  timestamp: number;
 }
 
 export interface TopicRecorder {
@@ -98,6 +100,7 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
             key: message.key?.toString() ?? null,
             value: message.value?.toString() ?? null,
             headers: decodeHeaders(message.headers),
+            timestamp: Number(message.timestamp),
           });
         },
       });

@@ -5,7 +5,7 @@
  *   node dist/deploy/local/demo/demo.js --base-url http://127.0.0.1:3000 --api-key cek_... [--brokers 127.0.0.1:9092]
  */
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
+import { GatewayClient, type GatewaySocket } from '@libs/client';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,102 +24,49 @@ const TURNS = [
   { label: 'English', text: 'Hi! Can I change the delivery address for order CN-20481?' },
 ];
 
-interface EventFrame {
-  type: 'event';
-  event: { type: string; sequence: number; data: Record<string, unknown> };
-}
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
+/** Prints the reply to `messageId` as its chunks stream in; resolves with the completed reply. */
+async function streamReply(socket: GatewaySocket, messageId: string) {
+  const stop = socket.onFrame(({ frame }) => {
+    const turnId = socket.turnFor(messageId)?.data.turnId;
+    if (frame.type !== 'event' || turnId === undefined) return;
+    const { event } = frame;
+    if (event.type === 'conversation.reply-chunk-generated.v1' && event.data.turnId === turnId)
+      process.stdout.write(event.data.text);
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-function openSocket(): Promise<WebSocket> {
-  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, {
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** Resolves with the completed reply of the turn answering `messageId`, printing chunks as they stream. */
-function awaitReply(
-  socket: WebSocket,
-  messageId: string,
-): Promise<{ text: string; model: string; totalMs: number }> {
-  return new Promise((resolve, reject) => {
-    let turnId: string | null = null;
-    const timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (raw: WebSocket.RawData) => {
-      const frame = JSON.parse((raw as Buffer).toString('utf8')) as EventFrame | { type: string };
-      if (frame.type !== 'event') return;
-      const { event } = frame as EventFrame;
-      const data = event.data;
-      if (
-        event.type === 'conversation.reply-requested.v1' &&
-        (data.inReplyTo as string[]).includes(messageId)
-      ) {
-        turnId = data.turnId as string;
-      } else if (event.type === 'conversation.reply-chunk-generated.v1' && data.turnId === turnId) {
-        process.stdout.write(String(data.text));
-      } else if (
-        (event.type === 'conversation.reply-completed.v1' || event.type === 'conversation.reply-failed.v1') &&
-        data.turnId === turnId
-      ) {
-        clearTimeout(timer);
-        socket.off('message', onMessage);
-        if (event.type === 'conversation.reply-failed.v1')
-          reject(new Error(`reply failed: ${String(data.message)}`));
-        else {
-          const timings = data.timings as { totalMs: number };
-          resolve({ text: String(data.text), model: String(data.model), totalMs: timings.totalMs });
-        }
-      }
-    };
-    socket.on('message', onMessage);
-  });
+  try {
+    return await socket.waitForReply(messageId, { timeoutMs });
+  } finally {
+    stop();
+  }
 }
 
 async function main(): Promise<void> {
   if (!apiKey) throw new Error('pass --api-key (deploy/local/up prints the demo key)');
-  const conversation = await api<{ conversationId: string }>('POST', '/v1/conversations', {
+  const client = new GatewayClient(baseUrl, apiKey);
+  const conversation = await client.startConversation({
     channel: 'web',
     locale: 'zh-CN',
     labels: { queue: 'demo' },
   });
   const id = conversation.conversationId;
   console.log(`\nconversation ${id} opened`);
-  const socket = await openSocket();
-  socket.send(JSON.stringify({ type: 'subscribe', conversationId: id }));
-  await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+  const socket = await client.connect();
+  await socket.subscribe(id);
 
   for (const turn of TURNS) {
     console.log(`\n[${turn.label}] customer: ${turn.text}`);
     const started = performance.now();
-    const accepted = await api<{ messageId: string }>('POST', `/v1/conversations/${id}/messages`, {
-      text: turn.text,
-    });
+    const accepted = await client.sendMessage(id, turn.text);
     process.stdout.write('assistant (streaming): ');
-    const reply = await awaitReply(socket, accepted.messageId);
+    const reply = await streamReply(socket, accepted.messageId);
     const elapsed = performance.now() - started;
     console.log(
-      `\n-> reply from ${reply.model} in ${Math.round(elapsed)} ms end to end (model ${Math.round(reply.totalMs)} ms)`,
+      `\n-> reply from ${reply.data.model} in ${Math.round(elapsed)} ms end to end (model ${Math.round(reply.data.timings.totalMs)} ms)`,
     );
   }
   socket.close();
 
-  const state = await api<{ status: string; version: number; turnsCompleted: number }>(
-    'GET',
-    `/v1/conversations/${id}`,
-  );
+  const state = await client.getConversation(id);
   console.log(
     `\nstate: ${state.status}, ${state.turnsCompleted} turns, ${state.version} events in the stream`,
   );

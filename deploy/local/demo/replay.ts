@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { isConversationEvent, validateEvent, type ConversationEvent } from '@contracts';
+import { GatewayClient } from '@libs/client';
 import { fold, toView } from '@libs/conversation';
 
 const { values: args, positionals } = parseArgs({
@@ -27,39 +27,17 @@ function demoKey(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { apiKey: string }).apiKey;
 }
 
-async function get<T>(path: string, apiKey: string): Promise<T> {
-  const response = await fetch(`${args['base-url']}${path}`, {
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-  if (!response.ok) throw new Error(`GET ${path} -> ${response.status}: ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
 async function main(): Promise<void> {
   const conversationId = positionals[0];
   if (!conversationId) throw new Error('usage: npm run replay -- <conversationId> [--api-key cek_...]');
-  const apiKey = args['api-key'] ?? demoKey();
-  const live = await get<unknown>(`/v1/conversations/${conversationId}`, apiKey);
-  const events: ConversationEvent[] = [];
-  for (let after: number | null = 0; after !== null;) {
-    const page: { events: unknown[]; nextAfter: number | null } = await get(
-      `/v1/conversations/${conversationId}/events?after=${after}&limit=500`,
-      apiKey,
-    );
-    for (const raw of page.events) {
-      const parsed = validateEvent(raw);
-      if (!parsed.ok) throw new Error(`invalid event in the stream: ${parsed.detail}`);
-      if (!isConversationEvent(parsed.event))
-        throw new Error(`${parsed.event.type} is not a conversation event`);
-      events.push(parsed.event);
-    }
-    after = page.nextAfter;
-  }
+  const client = new GatewayClient(args['base-url'] ?? 'http://127.0.0.1:3000', args['api-key'] ?? demoKey());
+  // Both answers are validated against the contracts' schemas by the client.
+  const live = await client.getConversation(conversationId);
+  const events = await client.allEvents(conversationId, { pageSize: 500 });
   const replayed = toView(fold(events));
-  const version = (live as { version?: number }).version;
-  if (version !== replayed.version) {
+  if (live.version !== replayed.version) {
     console.log(
-      `the conversation moved on while reading (live v${version}, replayed v${replayed.version}); run again`,
+      `the conversation moved on while reading (live v${live.version}, replayed v${replayed.version}); run again`,
     );
     process.exit(1);
   }

@@ -1,5 +1,5 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { AppError, type ConversationEvent } from '@contracts';
+import { AppError, type ConversationEvent, type ConversationView } from '@contracts';
 import {
   conversationMachine,
   type ConversationContext,
@@ -76,15 +76,12 @@ export function contextOf(state: ConversationState): ConversationContext {
   return state.snapshot.context;
 }
 
-/** What `GET /v1/conversations/{id}` returns: plain JSON, derived only from the stream. */
-export interface ConversationView extends ConversationContext {
-  conversationId: string;
-  tenantId: string;
-  status: ConversationStatus;
-  version: number;
-  startedAt: string;
-  lastActivityAt: string;
-}
+/**
+ * What `GET /v1/conversations/{id}` returns: plain JSON, derived only from the stream. The type is
+ * inferred from `ConversationViewSchema` in contracts, the wire schema of clients and the OpenAPI
+ * document, so `toView` must build exactly what they read (libs/client checks the reverse direction).
+ */
+export type { ConversationView };
 
 export function toView(state: ConversationState): ConversationView {
   if (state.conversationId === null || state.tenantId === null || state.startedAt === null) {

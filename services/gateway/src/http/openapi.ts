@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ClientFrameSchema, ConversationEventSchema, ERROR_CATALOG } from '@contracts';
+import {
+  ClientFrameSchema,
+  ConversationEventSchema,
+  ConversationViewSchema,
+  ERROR_CATALOG,
+} from '@contracts';
 import {
   CloseConversationBody,
   ConversationIdSchema,
@@ -35,39 +40,7 @@ function parametersOf(zodObject: z.ZodObject, location: 'query' | 'header'): Rec
   });
 }
 
-const ConversationView = {
-  type: 'object',
-  description: 'The conversation state: its event stream replayed through the conversation machine.',
-  required: ['conversationId', 'tenantId', 'status', 'version', 'startedAt', 'lastActivityAt', 'transcript'],
-  properties: {
-    conversationId: { type: 'string', format: 'uuid' },
-    tenantId: { type: 'string' },
-    status: { type: 'string', enum: ['greeting', 'collecting', 'answering', 'closed'] },
-    version: { type: 'integer', description: 'Sequence of the last event applied' },
-    startedAt: { type: 'string', format: 'date-time' },
-    lastActivityAt: { type: 'string', format: 'date-time' },
-    channel: { type: ['string', 'null'] },
-    locale: { type: ['string', 'null'] },
-    labels: { type: 'object', additionalProperties: { type: 'string' } },
-    transcript: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          role: { type: 'string', enum: ['customer', 'assistant'] },
-          text: { type: 'string' },
-          sequence: { type: 'integer' },
-        },
-      },
-    },
-    pendingMessageIds: { type: 'array', items: { type: 'string', format: 'uuid' } },
-    activeTurn: { type: ['object', 'null'] },
-    turnsCompleted: { type: 'integer' },
-    lastFailure: { type: ['object', 'null'] },
-    closedReason: { type: ['string', 'null'] },
-  },
-};
+const ConversationView = schema(ConversationViewSchema);
 
 const problemResponse = (description: string) => ({
   description,

@@ -1,0 +1,289 @@
+/**
+ * A fixed-latency OpenAI-compatible model server, for measuring the engine's own cost: every reply
+ * takes exactly the configured time (first token after --ttft-ms, then --tokens-per-second, for
+ * --reply-tokens tokens or the request's max_tokens), so whatever a turn takes beyond that is the
+ * engine. Requests are independent (each runs on its own timers, no queue), however many arrive.
+ *
+ *   node dist/bench/fixed-latency-model/server.js --port 4355 --ttft-ms 200 --tokens-per-second 50 --reply-tokens 40
+ *
+ * Routes: GET /health, GET /v1/models, POST /v1/chat/completions (SSE when `stream`, with `usage` in a
+ * last chunk when `stream_options.include_usage`), GET /stats (per request: arrival, first token and
+ * end times, keyed by the last user message), DELETE /stats. Node http only, no dependencies.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { parseArgs } from 'node:util';
+
+export interface FixedLatencySettings {
+  ttftMs: number;
+  tokensPerSecond: number;
+  replyTokens: number;
+  model: string;
+}
+
+/** One chat completion as the server saw it (epoch ms, sub-millisecond). */
+export interface RequestStat {
+  /** The content of the last user message: how a benchmark finds its turn. */
+  key: string;
+  stream: boolean;
+  arrivedAt: number;
+  firstTokenAt: number | null;
+  endedAt: number | null;
+  completionTokens: number;
+  /** The client went away before the reply ended. */
+  aborted: boolean;
+}
+
+interface ChatRequest {
+  messages?: { role?: unknown; content?: unknown }[];
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown };
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Tokens of the reply: short ASCII words, so any tokenizer-free reader counts one per delta. */
+const WORDS = ['Thanks', ' for', ' waiting', ',', ' your', ' order', ' is', ' on', ' its', ' way', '.'];
+
+export function createFixedLatencyServer(settings: FixedLatencySettings): {
+  server: Server;
+  stats: RequestStat[];
+} {
+  const stats: RequestStat[] = [];
+  const server = createServer((req, res) => {
+    handle(req, res, settings, stats).catch((error: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: { message: String(error) } });
+      else res.destroy();
+    });
+  });
+  // Many concurrent streams on loopback: never let Node's defaults cut them.
+  server.keepAliveTimeout = 60_000;
+  server.requestTimeout = 0;
+  return { server, stats };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  settings: FixedLatencySettings,
+  stats: RequestStat[],
+): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://model').pathname;
+  if (req.method === 'GET' && path === '/health') return json(res, 200, { status: 'ok' });
+  if (req.method === 'GET' && path === '/v1/models') {
+    return json(res, 200, {
+      object: 'list',
+      data: [{ id: settings.model, object: 'model', created: 0, owned_by: 'bench' }],
+    });
+  }
+  if (req.method === 'GET' && path === '/stats') return json(res, 200, { settings, requests: stats });
+  if (req.method === 'DELETE' && path === '/stats') {
+    stats.length = 0;
+    return json(res, 204, null);
+  }
+  if (req.method === 'POST' && path === '/v1/chat/completions') {
+    const arrivedAt = now();
+    let body: ChatRequest;
+    try {
+      body = JSON.parse(await readBody(req)) as ChatRequest;
+    } catch {
+      return json(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
+    }
+    return complete(res, body, arrivedAt, settings, stats);
+  }
+  return json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+}
+
+function complete(
+  res: ServerResponse,
+  body: ChatRequest,
+  arrivedAt: number,
+  settings: FixedLatencySettings,
+  stats: RequestStat[],
+): Promise<void> {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const lastUser = [...messages].reverse().find((message) => message.role === 'user');
+  const maxTokens = positive(body.max_completion_tokens) ?? positive(body.max_tokens) ?? Infinity;
+  const tokens = Math.min(settings.replyTokens, maxTokens);
+  const finishReason = tokens < settings.replyTokens ? 'length' : 'stop';
+  const stream = body.stream === true;
+  const includeUsage = stream && body.stream_options?.include_usage === true;
+  const promptTokens = Math.ceil(
+    messages.reduce((sum, message) => sum + JSON.stringify(message.content ?? '').length, 0) / 4,
+  );
+  const stat: RequestStat = {
+    key: typeof lastUser?.content === 'string' ? lastUser.content : '',
+    stream,
+    arrivedAt,
+    firstTokenAt: null,
+    endedAt: null,
+    completionTokens: 0,
+    aborted: false,
+  };
+  stats.push(stat);
+  const id = `chatcmpl-${stats.length}`;
+  const created = Math.floor(arrivedAt / 1000);
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: tokens,
+    total_tokens: promptTokens + tokens,
+  };
+  const interval = 1000 / settings.tokensPerSecond;
+  // Token i is due at arrival + TTFT + i intervals, from the arrival: timer lateness does not add up.
+  const dueAt = (index: number) => arrivedAt + settings.ttftMs + index * interval;
+  const word = (index: number) => WORDS[index % WORDS.length] as string;
+
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    res.on('close', () => {
+      if (stat.endedAt === null) {
+        stat.aborted = true;
+        if (timer) clearTimeout(timer);
+      }
+      resolve();
+    });
+
+    if (!stream) {
+      timer = setTimeout(
+        () => {
+          stat.firstTokenAt = dueAt(0);
+          stat.completionTokens = tokens;
+          stat.endedAt = now();
+          json(res, 200, {
+            id,
+            object: 'chat.completion',
+            created,
+            model: settings.model,
+            choices: [
+              {
+                index: 0,
+                message: {
+                  role: 'assistant',
+                  content: Array.from({ length: tokens }, (_, i) => word(i)).join(''),
+                },
+                finish_reason: finishReason,
+              },
+            ],
+            usage,
+          });
+        },
+        Math.max(0, dueAt(Math.max(0, tokens - 1)) - now()),
+      );
+      return;
+    }
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      sse(res, {
+        id,
+        object: 'chat.completion.chunk',
+        created,
+        model: settings.model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+    const emit = (index: number): void => {
+      if (index < tokens) {
+        stat.firstTokenAt ??= now();
+        stat.completionTokens = index + 1;
+        chunk(index === 0 ? { role: 'assistant', content: word(index) } : { content: word(index) }, null);
+        timer = setTimeout(() => emit(index + 1), Math.max(0, dueAt(index + 1) - now()));
+        return;
+      }
+      chunk({}, finishReason);
+      if (includeUsage) {
+        sse(res, { id, object: 'chat.completion.chunk', created, model: settings.model, choices: [], usage });
+      }
+      res.write('data: [DONE]\n\n');
+      stat.endedAt = now();
+      res.end();
+    };
+    timer = setTimeout(() => emit(0), Math.max(0, dueAt(0) - now()));
+  });
+}
+
+function sse(res: ServerResponse, payload: unknown): void {
+  res.write(`data: ${JSON.stringify(payload)}\n\n`);
+}
+
+function json(res: ServerResponse, status: number, payload: unknown): void {
+  if (payload === null) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function positive(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
+}
+
+const USAGE = `Usage: node dist/bench/fixed-latency-model/server.js [options]
+
+  --host HOST               (default 127.0.0.1)
+  --port PORT               (default 4355)
+  --ttft-ms MS              time to first token       (default 200)
+  --tokens-per-second N     after the first token     (default 50)
+  --reply-tokens N          tokens per reply, capped by the request's max_tokens (default 40)
+  --model NAME              model id it answers as    (default fixed-latency)
+`;
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '4355' },
+      'ttft-ms': { type: 'string', default: '200' },
+      'tokens-per-second': { type: 'string', default: '50' },
+      'reply-tokens': { type: 'string', default: '40' },
+      model: { type: 'string', default: 'fixed-latency' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const number = (name: keyof typeof values, min: number) => {
+    const value = Number(values[name]);
+    if (!Number.isFinite(value) || value < min) {
+      process.stderr.write(`fixed-latency-model: --${name} must be a number >= ${min}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    return value;
+  };
+  const settings: FixedLatencySettings = {
+    ttftMs: number('ttft-ms', 0),
+    tokensPerSecond: number('tokens-per-second', 0.001),
+    replyTokens: Math.floor(number('reply-tokens', 1)),
+    model: values.model ?? 'fixed-latency',
+  };
+  const { server } = createFixedLatencyServer(settings);
+  const port = number('port', 0);
+  server.listen(port, values.host, () => {
+    process.stdout.write(
+      `fixed-latency model on http://${values.host}:${port} ${JSON.stringify(settings)}\n`,
+    );
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) main();

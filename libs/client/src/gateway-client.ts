@@ -1,0 +1,170 @@
+import type { z } from 'zod';
+import {
+  ConversationViewSchema,
+  EventPageSchema,
+  MessageAcceptedSchema,
+  type ConversationEvent,
+  type ConversationView,
+  type EventData,
+  type EventPage,
+  type MessageAccepted,
+} from '@contracts';
+import { ContractViolationError, GatewayError } from './gateway-error';
+import { GatewaySocket, type WaitOptions } from './gateway-socket';
+
+export interface StartConversationInput {
+  channel?: EventData<'conversation.started.v2'>['channel'];
+  locale?: string | null;
+  labels?: Record<string, string>;
+}
+
+export type CloseReason = EventData<'conversation.closed.v1'>['reason'];
+
+export interface SendMessageOptions {
+  /** Retrying with the same id records the message once and answers with the same messageId. */
+  clientMessageId?: string;
+  /** The same guarantee through the `Idempotency-Key` header (`clientMessageId` wins when both are sent). */
+  idempotencyKey?: string;
+}
+
+/** An HTTP answer as it came: for calls that expect errors (tests of bad input). */
+export interface RawResponse {
+  status: number;
+  contentType: string;
+  /** Parsed JSON, or the text when the body is not JSON. */
+  body: unknown;
+}
+
+export interface RequestOptions {
+  json?: unknown;
+  /** A body sent as is (malformed JSON, another content type...). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A contact-centre frontend's view of the gateway: the REST API with a tenant's key, each answer
+ * validated against the contracts' schemas, errors as GatewayError (problem+json `status` and `code`),
+ * and WebSocket sessions (`connect`).
+ */
+export class GatewayClient {
+  readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    readonly apiKey: string | null,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  get wsUrl(): string {
+    return `${this.baseUrl.replace(/^http/, 'ws')}/v1/ws`;
+  }
+
+  startConversation(input: StartConversationInput = {}): Promise<ConversationView> {
+    return this.call('POST', '/v1/conversations', 201, ConversationViewSchema, { json: input });
+  }
+
+  sendMessage(
+    conversationId: string,
+    text: string,
+    { clientMessageId, idempotencyKey }: SendMessageOptions = {},
+  ): Promise<MessageAccepted> {
+    return this.call('POST', `${conversationPath(conversationId)}/messages`, 202, MessageAcceptedSchema, {
+      json: clientMessageId === undefined ? { text } : { text, clientMessageId },
+      headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
+    });
+  }
+
+  closeConversation(conversationId: string, reason?: CloseReason): Promise<ConversationView> {
+    return this.call('POST', `${conversationPath(conversationId)}/close`, 200, ConversationViewSchema, {
+      json: reason === undefined ? {} : { reason },
+    });
+  }
+
+  getConversation(conversationId: string): Promise<ConversationView> {
+    return this.call('GET', conversationPath(conversationId), 200, ConversationViewSchema);
+  }
+
+  /** One page of the stream: events with a sequence above `after`; follow `nextAfter` until null. */
+  listEvents(
+    conversationId: string,
+    { after = 0, limit = 100 }: { after?: number; limit?: number } = {},
+  ): Promise<EventPage> {
+    const query = new URLSearchParams({ after: String(after), limit: String(limit) });
+    return this.call(
+      'GET',
+      `${conversationPath(conversationId)}/events?${query.toString()}`,
+      200,
+      EventPageSchema,
+    );
+  }
+
+  /** The whole stream, page by page. */
+  async allEvents(
+    conversationId: string,
+    { pageSize = 100 }: { pageSize?: number } = {},
+  ): Promise<ConversationEvent[]> {
+    const events: ConversationEvent[] = [];
+    let after: number | null = 0;
+    while (after !== null) {
+      const page: EventPage = await this.listEvents(conversationId, { after, limit: pageSize });
+      events.push(...page.events);
+      after = page.nextAfter;
+    }
+    return events;
+  }
+
+  /** Opens a WebSocket session with this client's key. */
+  connect(options: WaitOptions = {}): Promise<GatewaySocket> {
+    return GatewaySocket.open(this.wsUrl, this.apiKey, options);
+  }
+
+  /** Any request, answered as it came (no status check, no validation). */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    } else if (options.raw !== undefined) {
+      body = options.raw;
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body: parseJson(text),
+    };
+  }
+
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    expectedStatus: number,
+    schema: S,
+    options: RequestOptions = {},
+  ): Promise<z.infer<S>> {
+    const what = `${method} ${path}`;
+    const response = await this.request(method, path, options);
+    if (response.status !== expectedStatus)
+      throw GatewayError.fromResponse(response.status, response.body, what);
+    const parsed = schema.safeParse(response.body);
+    if (!parsed.success) throw new ContractViolationError(what, parsed.error.message);
+    return parsed.data;
+  }
+}
+
+function conversationPath(conversationId: string): string {
+  return `/v1/conversations/${encodeURIComponent(conversationId)}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

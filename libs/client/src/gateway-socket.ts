@@ -1,0 +1,303 @@
+import WebSocket, { type RawData } from 'ws';
+import { z } from 'zod';
+import {
+  ClientFrameSchema,
+  ServerFrameSchema,
+  type ClientFrame,
+  type ConversationEvent,
+  type ConversationEventType,
+  type ConversationView,
+  type EventOfType,
+  type ServerFrame,
+  type ServerFrameOfType,
+} from '@contracts';
+import { ContractViolationError, GatewayError } from './gateway-error';
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable with events' `occurredAt`. */
+export const wallClock = (): number => performance.timeOrigin + performance.now();
+
+export interface ReceivedFrame {
+  frame: ServerFrame;
+  /** `wallClock()` when the frame arrived, taken before parsing it. */
+  receivedAt: number;
+}
+
+export type TurnEnd =
+  EventOfType<'conversation.reply-completed.v1'> | EventOfType<'conversation.reply-failed.v1'>;
+
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Nothing matching arrived in time (the socket is still open). */
+export class FrameTimeoutError extends Error {
+  constructor(timeoutMs: number, frames: number) {
+    super(`no matching frame within ${timeoutMs} ms (${frames} frames so far)`);
+    this.name = 'FrameTimeoutError';
+  }
+}
+
+/** The turn ended in `conversation.reply-failed.v1`. */
+export class ReplyFailedError extends Error {
+  constructor(readonly event: EventOfType<'conversation.reply-failed.v1'>) {
+    super(`reply failed: ${event.data.code}: ${event.data.message}`);
+    this.name = 'ReplyFailedError';
+  }
+}
+
+/**
+ * One `/v1/ws` connection. Every frame is validated against `ServerFrameSchema` and kept in order with
+ * its arrival time, so callers can wait for what they expect however frames interleave with their own
+ * REST calls. A frame outside the contract ends the session: waiters reject with the reason.
+ */
+export class GatewaySocket {
+  readonly received: ReceivedFrame[] = [];
+  /** Why the session ended (closed, errored, or an invalid frame); null while open. */
+  endedWith: Error | null = null;
+  private readonly listeners = new Set<(received: ReceivedFrame) => void>();
+  private readonly endListeners = new Set<() => void>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('close', (code, reason) =>
+      this.end(new Error(`the WebSocket closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`)),
+    );
+    ws.on('error', (error) => this.end(error));
+  }
+
+  /** Connects; a refused upgrade (401 without a valid key) rejects with a GatewayError. */
+  static open(
+    url: string,
+    apiKey: string | null,
+    { timeoutMs = 30_000 }: WaitOptions = {},
+  ): Promise<GatewaySocket> {
+    const ws = new WebSocket(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+    const socket = new GatewaySocket(ws);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`WebSocket ${url} did not open within ${timeoutMs} ms`));
+      }, timeoutMs);
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      ws.once('unexpected-response', (_request, response) => {
+        clearTimeout(timer);
+        const status = response.statusCode ?? 0;
+        ws.terminate();
+        reject(GatewayError.fromResponse(status, response.statusMessage ?? '', `WebSocket ${url}`));
+      });
+      ws.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  get frames(): ServerFrame[] {
+    return this.received.map((received) => received.frame);
+  }
+
+  /** The events received so far, of one conversation or all. */
+  events(conversationId?: string): ConversationEvent[] {
+    const events: ConversationEvent[] = [];
+    for (const { frame } of this.received) {
+      if (frame.type !== 'event') continue;
+      if (conversationId === undefined || frame.event.conversationId === conversationId)
+        events.push(frame.event);
+    }
+    return events;
+  }
+
+  /** The events of one type received so far (of one conversation, when given). */
+  eventsOfType<T extends ConversationEventType>(type: T, conversationId?: string): EventOfType<T>[] {
+    return this.events(conversationId).filter((event): event is EventOfType<T> => event.type === type);
+  }
+
+  /** Calls `listener` for every frame from now on; returns the function that stops it. */
+  onFrame(listener: (received: ReceivedFrame) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sends a frame after checking it against the contract (use `sendRaw` to send a broken one on purpose). */
+  send(frame: ClientFrame): void {
+    this.sendRaw(JSON.stringify(ClientFrameSchema.parse(frame)));
+  }
+
+  sendRaw(data: string): void {
+    this.ws.send(data);
+  }
+
+  /**
+   * Subscribes and resolves with the conversation's state once the gateway confirms; rejects with a
+   * GatewayError (e.g. `conversation-not-found`) when it refuses. `afterSequence` replays stored events
+   * after that sequence (0: the whole stream) before live ones.
+   */
+  async subscribe(
+    conversationId: string,
+    { afterSequence, timeoutMs }: { afterSequence?: number } & WaitOptions = {},
+  ): Promise<ConversationView> {
+    const from = this.received.length;
+    this.send({
+      type: 'subscribe',
+      conversationId,
+      ...(afterSequence === undefined ? {} : { afterSequence }),
+    });
+    const answer = await this.waitFor(
+      (frame): frame is ServerFrameOfType<'subscribed'> | ServerFrameOfType<'error'> =>
+        (frame.type === 'subscribed' || frame.type === 'error') && frame.conversationId === conversationId,
+      { timeoutMs, from },
+    );
+    if (answer.type === 'error') throw GatewayError.fromFrame(answer, `subscribe ${conversationId}`);
+    return answer.state;
+  }
+
+  /** The first frame (from index `from`, default all received) that matches. */
+  waitFor<T extends ServerFrame>(
+    predicate: (frame: ServerFrame) => frame is T,
+    options?: WaitOptions & { from?: number },
+  ): Promise<T>;
+  waitFor(
+    predicate: (frame: ServerFrame) => boolean,
+    options?: WaitOptions & { from?: number },
+  ): Promise<ServerFrame>;
+  waitFor(
+    predicate: (frame: ServerFrame) => boolean,
+    { timeoutMs, from = 0 }: WaitOptions & { from?: number } = {},
+  ): Promise<ServerFrame> {
+    let next = from;
+    return this.until(
+      () => {
+        for (; next < this.received.length; next++) {
+          const frame = (this.received[next] as ReceivedFrame).frame;
+          if (predicate(frame)) return frame;
+        }
+        return undefined;
+      },
+      { timeoutMs },
+    );
+  }
+
+  /** The first event of `type` (of a conversation, when given) that matches `predicate`. */
+  waitForEvent<T extends ConversationEventType>(
+    type: T,
+    predicate: (event: EventOfType<T>) => boolean = () => true,
+    options: WaitOptions & { conversationId?: string } = {},
+  ): Promise<EventOfType<T>> {
+    return this.waitFor(
+      (frame): frame is ServerFrameOfType<'event'> =>
+        frame.type === 'event' &&
+        frame.event.type === type &&
+        (options.conversationId === undefined || frame.event.conversationId === options.conversationId) &&
+        predicate(frame.event as EventOfType<T>),
+      options,
+    ).then((frame) => frame.event as EventOfType<T>);
+  }
+
+  /** The `reply-requested` event of the turn that answers `messageId`, once it arrived. */
+  turnFor(messageId: string): EventOfType<'conversation.reply-requested.v1'> | undefined {
+    for (const event of this.events()) {
+      if (event.type === 'conversation.reply-requested.v1' && event.data.inReplyTo.includes(messageId))
+        return event;
+    }
+    return undefined;
+  }
+
+  /** The completion or failure of the turn that answers `messageId`, once it arrived. */
+  turnEndFor(messageId: string): TurnEnd | undefined {
+    const turnId = this.turnFor(messageId)?.data.turnId;
+    if (turnId === undefined) return undefined;
+    for (const event of this.events()) {
+      if (
+        (event.type === 'conversation.reply-completed.v1' || event.type === 'conversation.reply-failed.v1') &&
+        event.data.turnId === turnId
+      )
+        return event;
+    }
+    return undefined;
+  }
+
+  /** Waits for the end of the turn answering `messageId`: its completion or its failure. */
+  waitForTurnEnd(messageId: string, options: WaitOptions = {}): Promise<TurnEnd> {
+    return this.until(() => this.turnEndFor(messageId), options);
+  }
+
+  /** Waits for the completed reply to `messageId`; a failed turn rejects with ReplyFailedError. */
+  async waitForReply(
+    messageId: string,
+    options: WaitOptions = {},
+  ): Promise<EventOfType<'conversation.reply-completed.v1'>> {
+    const end = await this.waitForTurnEnd(messageId, options);
+    if (end.type === 'conversation.reply-failed.v1') throw new ReplyFailedError(end);
+    return end;
+  }
+
+  /**
+   * Resolves with the first value of `check` other than undefined, evaluated now and after every frame;
+   * rejects with FrameTimeoutError after `timeoutMs`, or with `endedWith` when the session ends first.
+   */
+  until<T>(check: () => T | undefined, { timeoutMs = DEFAULT_TIMEOUT_MS }: WaitOptions = {}): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        clearTimeout(timer);
+        stopFrames();
+        this.endListeners.delete(attempt);
+        outcome();
+      };
+      const attempt = (): void => {
+        const value = check();
+        if (value !== undefined) finish(() => resolve(value));
+        else if (this.endedWith) {
+          const ended = this.endedWith;
+          finish(() => reject(ended));
+        }
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new FrameTimeoutError(timeoutMs, this.received.length))),
+        timeoutMs,
+      );
+      const stopFrames = this.onFrame(attempt);
+      this.endListeners.add(attempt);
+      attempt();
+    });
+  }
+
+  close(): void {
+    this.ws.close(1000);
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    const receivedAt = wallClock();
+    if (isBinary) return this.violation('a binary frame');
+    let json: unknown;
+    try {
+      json = JSON.parse(textOf(data));
+    } catch {
+      return this.violation('a frame that is not JSON');
+    }
+    const parsed = ServerFrameSchema.safeParse(json);
+    if (!parsed.success) return this.violation(z.prettifyError(parsed.error));
+    const received = { frame: parsed.data, receivedAt };
+    this.received.push(received);
+    for (const listener of [...this.listeners]) listener(received);
+  }
+
+  private violation(detail: string): void {
+    this.end(new ContractViolationError('WebSocket frame', detail));
+    this.ws.close(1002, 'frame outside the contract');
+  }
+
+  private end(reason: Error): void {
+    this.endedWith ??= reason;
+    for (const wake of [...this.endListeners]) wake();
+  }
+}
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
+}

@@ -1,0 +1,3 @@
+export * from './gateway-client';
+export * from './gateway-error';
+export * from './gateway-socket';
