@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Merkle Tree Hash of RFC 6962 §2.1 / RFC 9162 §2.1 with SHA-256. The 0x00 / 0x01 prefixes keep a
+ * leaf from ever hashing like an interior node (second-preimage resistance).
+ */
+export const HASH_BYTES = 32;
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+export function sha256(...parts: readonly Uint8Array[]): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
+/** MTH({}) = SHA-256() = e3b0c442...b855. */
+export const EMPTY_TREE_HASH: Buffer = sha256();
+
+export function leafHash(leaf: Uint8Array): Buffer {
+  return sha256(LEAF_PREFIX, leaf);
+}
+
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  return sha256(NODE_PREFIX, left, right);
+}
+
+/** k in the RFC: the largest power of two smaller than n (n > 1). */
+export function largestPowerOfTwoBelow(n: number): number {
+  if (!(n > 1)) throw new RangeError(`no power of two below ${n}`);
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * MTH over leaf hashes in one pass with O(log n) memory: a stack of complete subtrees is merged as
+ * they fill, and what remains folds from the right, exactly as the RFC's recursion splits.
+ * The log verifier uses the same folding to check roots while it streams entries.
+ */
+export class RootAccumulator {
+  private readonly stack: { hash: Buffer; leaves: number }[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(leaf: Buffer): void {
+    let hash = leaf;
+    let leaves = 1;
+    let top = this.stack.at(-1);
+    while (top !== undefined && top.leaves === leaves) {
+      this.stack.pop();
+      hash = nodeHash(top.hash, hash);
+      leaves *= 2;
+      top = this.stack.at(-1);
+    }
+    this.stack.push({ hash, leaves });
+    this.count += 1;
+  }
+
+  root(): Buffer {
+    let root: Buffer | undefined;
+    for (let i = this.stack.length - 1; i >= 0; i -= 1) {
+      const subtree = this.stack[i]!.hash;
+      root = root === undefined ? subtree : nodeHash(subtree, root);
+    }
+    return root ?? EMPTY_TREE_HASH;
+  }
+}
+
+/** MTH(D[n]) for leaf hashes already computed (leafHash of each entry). */
+export function merkleRoot(leafHashes: Iterable<Buffer>): Buffer {
+  const accumulator = new RootAccumulator();
+  for (const leaf of leafHashes) accumulator.push(leaf);
+  return accumulator.root();
+}
+
+export function toHex(hash: Uint8Array): string {
+  return Buffer.from(hash).toString('hex');
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+/** Strict: lowercase, exactly 32 bytes. Buffer.from(_, 'hex') would silently stop at a bad digit. */
+export function isHexHash(text: unknown): text is string {
+  return typeof text === 'string' && HEX_HASH.test(text);
+}
+
+export function fromHexHash(text: string): Buffer {
+  if (!isHexHash(text)) throw new RangeError(`not a lowercase hex SHA-256: ${JSON.stringify(text)}`);
+  return Buffer.from(text, 'hex');
+}
