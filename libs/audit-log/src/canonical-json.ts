@@ -86,7 +86,11 @@ function wrap(open: string, parts: string[], close: string, indent: number, dept
   return `${open}\n${inner}${parts.join(`,\n${inner}`)}\n${outer}${close}`;
 }
 
+/**
+ * Object.prototype of any realm, or none: objects from node:vm contexts (Jest's sandbox,
+ * structuredClone there) are plain too, while class instances (Date, Buffer, Map) are not.
+ */
 function isPlainObject(value: object): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
 }

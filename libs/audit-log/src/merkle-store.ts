@@ -66,11 +66,14 @@ export class InMemoryMerkleStore implements MerkleStore {
   }
 
   nodeHashes(ids: readonly NodeId[]): Promise<Buffer[]> {
-    try {
-      return Promise.resolve(ids.map((id) => this.node(id)));
-    } catch (error) {
-      return Promise.reject(error);
+    const missing = ids.find((id) => !this.isStored(id));
+    if (missing !== undefined) {
+      const { level, index } = missing;
+      return Promise.reject(
+        new AuditLogError('node-missing', `no complete subtree (${level}, ${index})`, { level, index }),
+      );
     }
+    return Promise.resolve(ids.map(({ level, index }) => this.levels[level]!.get(index)));
   }
 
   appendNodes(expectedSize: number, newSize: number, nodes: readonly StoredNode[]): Promise<void> {
@@ -101,13 +104,15 @@ export class InMemoryMerkleStore implements MerkleStore {
     return Promise.resolve();
   }
 
-  private node({ level, index }: NodeId): Buffer {
-    const width = 2 ** level;
+  private isStored({ level, index }: NodeId): boolean {
     const stored = this.levels[level];
-    if ((index + 1) * width > this.leaves || stored === undefined || index >= stored.length) {
-      throw new AuditLogError('node-missing', `no complete subtree (${level}, ${index})`, { level, index });
-    }
-    return stored.get(index);
+    return (
+      stored !== undefined &&
+      Number.isSafeInteger(index) &&
+      index >= 0 &&
+      index < stored.length &&
+      (index + 1) * 2 ** level <= this.leaves
+    );
   }
 
   private level(level: number): LevelBuffer {
