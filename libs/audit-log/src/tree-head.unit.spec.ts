@@ -134,7 +134,9 @@ describe('signed tree heads', () => {
       ['31 raw bytes', Buffer.alloc(31, 1).toString('base64')],
       [
         'an RSA key',
-        generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }),
+        generateKeyPairSync('rsa', { modulusLength: 1024 })
+          .publicKey.export({ format: 'pem', type: 'spki' })
+          .toString(),
       ],
     ])('given %s, then parsing the public key fails with key-invalid', (_, text) => {
       expect(() => parsePublicKey(text)).toThrow(expect.objectContaining({ code: 'key-invalid' }));
