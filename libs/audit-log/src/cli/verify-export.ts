@@ -27,7 +27,7 @@ export function parseArguments(
   return publicKeyFile === undefined ? { target } : { target, publicKeyFile };
 }
 
-export function describe(result: ExportVerification): string {
+export function describeVerification(result: ExportVerification): string {
   if (!result.ok) {
     const { kind, index, line, detail } = result.failure;
     const where = [index === null ? null : `entry ${index}`, line === null ? null : `line ${line}`]
@@ -61,7 +61,7 @@ function main(): void {
     },
     publicKey === undefined ? {} : { publicKey },
   );
-  process.stdout.write(describe(result));
+  process.stdout.write(describeVerification(result));
   process.exit(result.ok ? 0 : 1);
 }
 
