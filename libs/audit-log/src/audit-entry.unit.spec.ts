@@ -9,6 +9,7 @@ import {
   hashEventDataBytes,
   type AuditEntry,
 } from './audit-entry';
+import { canonicalJson } from './canonical-json';
 import { leafHash, sha256, toHex } from './merkle-hash';
 
 const event = {
@@ -49,6 +50,21 @@ describe('audit entries', () => {
           `"sequence":3,"streamId":"${event.conversationId}","tenantId":"acme","type":"${event.type}"}`,
       );
       expect(auditLeafHash(entry)).toEqual(leafHash(Buffer.from(leaf)));
+    });
+
+    it('then the fast leaf writer gives exactly the canonical JSON the format is defined as', () => {
+      const odd = AuditEntrySchema.parse({
+        ...entry,
+        type: 'x.\u00e9\u{1F600}"\\\n.v1',
+        index: 0,
+        sequence: 2 ** 31,
+      });
+
+      for (const each of [entry, odd, sampleEntry(0), sampleEntry(12345)]) {
+        expect(encodeAuditLeaf(each).toString('utf8')).toBe(
+          canonicalJson({ ...each, format: AUDIT_LEAF_FORMAT }),
+        );
+      }
     });
 
     it('when the same event is read back from jsonb with its keys reordered, then the entry is the same', () => {

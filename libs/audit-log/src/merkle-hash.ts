@@ -1,28 +1,39 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The Merkle Tree Hash of RFC 6962 §2.1 / RFC 9162 §2.1 with SHA-256. The 0x00 / 0x01 prefixes keep a
  * leaf from ever hashing like an interior node (second-preimage resistance).
+ *
+ * One-shot crypto.hash over one buffer, not createHash().update()...: it is about twice as fast for
+ * inputs this small, and hashing is most of the cost of building and verifying a log.
  */
 export const HASH_BYTES = 32;
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
 
 export function sha256(...parts: readonly Uint8Array[]): Buffer {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
+  return hash('sha256', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
 }
 
 /** MTH({}) = SHA-256() = e3b0c442...b855. */
-export const EMPTY_TREE_HASH: Buffer = sha256();
+export const EMPTY_TREE_HASH: Buffer = sha256(Buffer.alloc(0));
 
 export function leafHash(leaf: Uint8Array): Buffer {
-  return sha256(LEAF_PREFIX, leaf);
+  const input = Buffer.allocUnsafe(1 + leaf.length);
+  input[0] = 0x00;
+  input.set(leaf, 1);
+  return hash('sha256', input, 'buffer');
 }
 
+/** Reused for every interior node: hashing is synchronous, so no two calls ever share it. */
+const nodeInput = Buffer.alloc(1 + 2 * HASH_BYTES);
+nodeInput[0] = 0x01;
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256(NODE_PREFIX, left, right);
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) {
+    throw new RangeError('interior nodes join two 32-byte hashes');
+  }
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_BYTES);
+  return hash('sha256', nodeInput, 'buffer');
 }
 
 /** k in the RFC: the largest power of two smaller than n (n > 1). */
