@@ -87,15 +87,12 @@ export async function createAuditExport(input: {
   }
   entries.forEach(({ entry, data }, i) => {
     if (entry.tenantId !== treeHead.tenantId)
-      throw new AuditLogError('tree-head-invalid', 'entries of another tenant');
+      throw new AuditLogError('export-invalid', 'entries of another tenant');
     if (i > 0 && entry.index <= entries[i - 1]!.entry.index) {
-      throw new AuditLogError('index-out-of-range', 'export entries must be in increasing index order');
+      throw new AuditLogError('export-invalid', 'export entries must be in increasing index order');
     }
     if (data !== undefined && hashEventData(data) !== entry.dataHash) {
-      throw new AuditLogError(
-        'tree-head-invalid',
-        `the data of entry ${entry.index} does not match its hash`,
-      );
+      throw new AuditLogError('export-invalid', `the data of entry ${entry.index} does not match its hash`);
     }
   });
   const proofs = await input.tree.inclusionProofs(

@@ -344,13 +344,13 @@ describe('compliance export', () => {
 
       await expect(make([{ entry: entries[9]! }])).rejects.toMatchObject({ code: 'index-out-of-range' });
       await expect(make([{ entry: entries[3]! }, { entry: entries[2]! }])).rejects.toMatchObject({
-        code: 'index-out-of-range',
+        code: 'export-invalid',
       });
       await expect(make([{ entry: { ...entries[3]!, tenantId: 'other' } }])).rejects.toMatchObject({
-        code: 'tree-head-invalid',
+        code: 'export-invalid',
       });
       await expect(make([{ entry: entries[3]!, data: { not: 'it' } }])).rejects.toMatchObject({
-        code: 'tree-head-invalid',
+        code: 'export-invalid',
       });
       await expect(make([], { ...head!, rootHash: hashEventData('x') })).rejects.toMatchObject({
         code: 'tree-head-invalid',

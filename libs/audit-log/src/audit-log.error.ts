@@ -8,7 +8,8 @@ export type AuditLogErrorCode =
   | 'append-conflict'
   | 'node-missing'
   | 'key-invalid'
-  | 'tree-head-invalid';
+  | 'tree-head-invalid'
+  | 'export-invalid';
 
 export class AuditLogError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import { auditLeafHash, AuditEntrySchema, type AuditEntry } from './audit-entry';
 import { RootAccumulator, toHex } from './merkle-hash';
 import { SignedTreeHeadSchema, verifyTreeHead, type SignedTreeHead } from './tree-head';
@@ -167,7 +168,7 @@ function parseTreeHeads(
         failure: {
           kind: 'tree-head-invalid',
           index: null,
-          detail: `a tree head is malformed: ${parsed.error.message}`,
+          detail: `a tree head is malformed: ${z.prettifyError(parsed.error)}`,
         },
       };
     }
