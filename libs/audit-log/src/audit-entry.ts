@@ -1,7 +1,8 @@
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { TenantIdSchema } from '@contracts';
 import { canonicalJson } from './canonical-json';
-import { isHexHash, leafHash, sha256, toHex } from './merkle-hash';
+import { isHexHash, sha256, toHex } from './merkle-hash';
 
 /** The form Date.prototype.toISOString writes: one instant, one string. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -44,17 +45,22 @@ export const AUDIT_LEAF_FORMAT = 'audit-entry.v1';
  * holds it to the definition. Expects a parsed entry: fields outside the schema are not encoded.
  */
 export function encodeAuditLeaf(entry: AuditEntry): Buffer {
-  const json =
+  return Buffer.from(leafJson(entry), 'utf8');
+}
+
+/** leafHash(encodeAuditLeaf(entry)) without the two buffers: U+0000 is the one byte 0x00 in UTF-8. */
+export function auditLeafHash(entry: AuditEntry): Buffer {
+  return hash('sha256', `\u0000${leafJson(entry)}`, 'buffer');
+}
+
+function leafJson(entry: AuditEntry): string {
+  return (
     `{"dataHash":${JSON.stringify(entry.dataHash)},"eventId":${JSON.stringify(entry.eventId)},` +
     `"format":${JSON.stringify(AUDIT_LEAF_FORMAT)},"globalPosition":${JSON.stringify(entry.globalPosition)},` +
     `"index":${JSON.stringify(entry.index)},"occurredAt":${JSON.stringify(entry.occurredAt)},` +
     `"sequence":${JSON.stringify(entry.sequence)},"streamId":${JSON.stringify(entry.streamId)},` +
-    `"tenantId":${JSON.stringify(entry.tenantId)},"type":${JSON.stringify(entry.type)}}`;
-  return Buffer.from(json, 'utf8');
-}
-
-export function auditLeafHash(entry: AuditEntry): Buffer {
-  return leafHash(encodeAuditLeaf(entry));
+    `"tenantId":${JSON.stringify(entry.tenantId)},"type":${JSON.stringify(entry.type)}}`
+  );
 }
 
 /** Hex SHA-256 of the canonical JSON of event data (jsonb reorders keys; canonical form does not care). */

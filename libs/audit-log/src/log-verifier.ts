@@ -13,8 +13,12 @@ export interface StoredAuditEntry {
 
 export interface LogVerificationInput {
   tenantId: string;
-  /** In the order the store claims (by index); streamed, so a log of any length fits in memory. */
-  entries: AsyncIterable<StoredAuditEntry> | Iterable<StoredAuditEntry>;
+  /**
+   * In the order the store claims (by index); streamed, so a log of any length fits in memory. An async
+   * source may yield pages (arrays of rows, as a database cursor returns them), which saves an await
+   * per row.
+   */
+  entries: Iterable<StoredAuditEntry> | AsyncIterable<StoredAuditEntry | readonly StoredAuditEntry[]>;
   /** The signed tree heads the log has published, in any order. */
   treeHeads: readonly unknown[];
   publicKey: KeyObject;
@@ -62,63 +66,78 @@ export type LogVerification =
 export async function verifyLog(input: LogVerificationInput): Promise<LogVerification> {
   const heads = parseTreeHeads(input.treeHeads);
   if ('failure' in heads) return heads;
-  let nextHead = 0;
-  const accumulator = new RootAccumulator();
-  const lastSequence = new Map<string, number>();
-  let lastGlobalPosition = -1n;
-  let verifiedSize = 0;
-
-  const checkHeadsAt = (size: number): LogFailure | undefined => {
-    for (let head = heads.sorted[nextHead]; head?.treeSize === size; head = heads.sorted[++nextHead]) {
-      const failure = checkTreeHead(head, input, accumulator, verifiedSize);
-      if (failure !== undefined) return failure;
-      verifiedSize = size;
+  const checker = new LogChecker(input, heads.sorted);
+  let failure = checker.headsAtCurrentSize();
+  if (failure === undefined) {
+    const { entries } = input;
+    if (Symbol.iterator in entries) {
+      for (const stored of entries) {
+        failure = checker.check(stored);
+        if (failure !== undefined) break;
+      }
+    } else {
+      pages: for await (const page of entries) {
+        for (const stored of isPage(page) ? page : [page]) {
+          failure = checker.check(stored);
+          if (failure !== undefined) break pages;
+        }
+      }
     }
-    return undefined;
-  };
+  }
+  failure ??= checker.finish();
+  return failure === undefined ? checker.verified() : { ok: false, failure };
+}
 
-  const atStart = checkHeadsAt(0);
-  if (atStart !== undefined) return { ok: false, failure: atStart };
-  for await (const stored of input.entries) {
-    const index = accumulator.size;
+function isPage(item: StoredAuditEntry | readonly StoredAuditEntry[]): item is readonly StoredAuditEntry[] {
+  return Array.isArray(item);
+}
+
+/** The state of one pass: where it is, what it has seen, and which tree head comes next. */
+class LogChecker {
+  private readonly accumulator = new RootAccumulator();
+  private readonly lastSequence = new Map<string, number>();
+  private lastGlobalPosition = -1n;
+  private nextHead = 0;
+  /** The size of the last tree head that verified: everything before it is proven. */
+  private verifiedSize = 0;
+
+  constructor(
+    private readonly input: LogVerificationInput,
+    private readonly heads: readonly SignedTreeHead[],
+  ) {}
+
+  check(stored: StoredAuditEntry): LogFailure | undefined {
+    const index = this.accumulator.size;
     const parsed = AuditEntrySchema.safeParse(stored.entry);
     if (!parsed.success) {
-      return fail(
-        'malformed-entry',
-        index,
-        `entry ${index} is malformed: ${parsed.error.issues[0]?.message}`,
-      );
+      return at('malformed-entry', index, `entry ${index} is malformed: ${parsed.error.issues[0]?.message}`);
     }
     const entry = parsed.data;
     if (entry.index > index) {
       const missing = entry.index - 1 > index ? `${index}..${entry.index - 1} are` : `${index} is`;
-      return fail('missing-index', index, `entry ${missing} missing (next stored entry is ${entry.index})`);
+      return at('missing-index', index, `entry ${missing} missing (next stored entry is ${entry.index})`);
     }
     if (entry.index < index) {
-      return fail(
-        'order-broken',
-        index,
-        `entry ${index} expected, found ${entry.index} again or out of order`,
-      );
+      return at('order-broken', index, `entry ${index} expected, found ${entry.index} again or out of order`);
     }
-    if (entry.tenantId !== input.tenantId) {
-      return fail(
+    if (entry.tenantId !== this.input.tenantId) {
+      return at(
         'tenant-mismatch',
         index,
-        `entry ${index} belongs to ${entry.tenantId}, not ${input.tenantId}`,
+        `entry ${index} belongs to ${entry.tenantId}, not ${this.input.tenantId}`,
       );
     }
     const globalPosition = BigInt(entry.globalPosition);
-    if (globalPosition <= lastGlobalPosition) {
-      return fail(
+    if (globalPosition <= this.lastGlobalPosition) {
+      return at(
         'order-broken',
         index,
-        `entry ${index} has global position ${globalPosition}, not after ${lastGlobalPosition}`,
+        `entry ${index} has global position ${globalPosition}, not after ${this.lastGlobalPosition}`,
       );
     }
-    const previousSequence = lastSequence.get(entry.streamId) ?? 0;
+    const previousSequence = this.lastSequence.get(entry.streamId) ?? 0;
     if (entry.sequence <= previousSequence) {
-      return fail(
+      return at(
         'order-broken',
         index,
         `entry ${index} has sequence ${entry.sequence} of stream ${entry.streamId}, not after ${previousSequence}`,
@@ -126,34 +145,47 @@ export async function verifyLog(input: LogVerificationInput): Promise<LogVerific
     }
     const leaf = auditLeafHash(entry);
     if (stored.leafHash !== undefined && stored.leafHash !== toHex(leaf)) {
-      return fail('leaf-hash-mismatch', index, `entry ${index} does not hash to its stored leaf hash`);
+      return at('leaf-hash-mismatch', index, `entry ${index} does not hash to its stored leaf hash`);
     }
-    lastGlobalPosition = globalPosition;
-    lastSequence.set(entry.streamId, entry.sequence);
-    accumulator.push(leaf);
-    const headFailure = checkHeadsAt(accumulator.size);
-    if (headFailure !== undefined) return { ok: false, failure: headFailure };
+    this.lastGlobalPosition = globalPosition;
+    this.lastSequence.set(entry.streamId, entry.sequence);
+    this.accumulator.push(leaf);
+    return this.headsAtCurrentSize();
   }
 
-  const beyond = heads.sorted[nextHead];
-  if (beyond !== undefined) {
+  /** Checks every tree head of the size reached so far. */
+  headsAtCurrentSize(): LogFailure | undefined {
+    const size = this.accumulator.size;
+    for (let head = this.heads[this.nextHead]; head?.treeSize === size; head = this.heads[++this.nextHead]) {
+      const failure = checkTreeHead(head, this.input, this.accumulator, this.verifiedSize);
+      if (failure !== undefined) return failure;
+      this.verifiedSize = size;
+    }
+    return undefined;
+  }
+
+  /** After the last entry: a tree head still pending signs entries the log no longer has. */
+  finish(): LogFailure | undefined {
+    const beyond = this.heads[this.nextHead];
+    if (beyond === undefined) return undefined;
+    const size = this.accumulator.size;
     return {
-      ok: false,
-      failure: {
-        kind: 'truncated',
-        index: accumulator.size,
-        treeSize: beyond.treeSize,
-        detail: `a tree head signs ${beyond.treeSize} entries, the log holds ${accumulator.size}`,
-      },
+      kind: 'truncated',
+      index: size,
+      treeSize: beyond.treeSize,
+      detail: `a tree head signs ${beyond.treeSize} entries, the log holds ${size}`,
     };
   }
-  return {
-    ok: true,
-    entries: accumulator.size,
-    treeHeads: heads.sorted.length,
-    rootHash: toHex(accumulator.root()),
-    unsignedEntries: accumulator.size - verifiedSize,
-  };
+
+  verified(): LogVerification {
+    return {
+      ok: true,
+      entries: this.accumulator.size,
+      treeHeads: this.heads.length,
+      rootHash: toHex(this.accumulator.root()),
+      unsignedEntries: this.accumulator.size - this.verifiedSize,
+    };
+  }
 }
 
 function parseTreeHeads(
@@ -212,6 +244,6 @@ function checkTreeHead(
   return undefined;
 }
 
-function fail(kind: LogFailureKind, index: number, detail: string): LogVerification {
-  return { ok: false, failure: { kind, index, detail } };
+function at(kind: LogFailureKind, index: number, detail: string): LogFailure {
+  return { kind, index, detail };
 }

@@ -65,6 +65,21 @@ describe('verifyLog', () => {
       expect(await verify(fromDatabase(), heads)).toMatchObject({ ok: true, treeHeads: 3 });
     });
 
+    it('when a database cursor yields pages of rows, then it verifies them and locates a failure inside a page', async () => {
+      const { rows, heads } = await logOf(20, [20]);
+      async function* pagesOf(source: StoredAuditEntry[]) {
+        for (let start = 0; start < source.length; start += 6)
+          yield await Promise.resolve(source.slice(start, start + 6));
+      }
+
+      expect(await verify(pagesOf(rows), heads)).toMatchObject({ ok: true, entries: 20 });
+      const edited = rows.with(13, edit(rows[13]!, { sequence: 42 }));
+      expect(await verify(pagesOf(edited), heads)).toMatchObject({
+        ok: false,
+        failure: { kind: 'leaf-hash-mismatch', index: 13 },
+      });
+    });
+
     it('when the log is empty and its head signs size 0, then it verifies', async () => {
       const { rows, heads } = await logOf(0, [0]);
 
