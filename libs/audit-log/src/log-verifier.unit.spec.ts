@@ -1,6 +1,6 @@
 import { fixedSigningKey, headsAt, sampleEntries, TENANT, treeOf } from './audit-log.fixture';
 import { auditLeafHash, AuditEntrySchema, type AuditEntry } from './audit-entry';
-import { verifyLog, type StoredAuditEntry } from './log-verifier';
+import { verifyLog, type LogVerificationInput, type StoredAuditEntry } from './log-verifier';
 import { toHex } from './merkle-hash';
 import { generateAuditSigningKey, loadAuditSigningKey, type SignedTreeHead } from './tree-head';
 
@@ -28,10 +28,7 @@ async function logOf(count: number, headSizes: readonly number[]) {
   return { rows: rowsOf(entries), heads };
 }
 
-function verify(
-  rows: Iterable<StoredAuditEntry> | AsyncIterable<StoredAuditEntry>,
-  heads: readonly unknown[],
-) {
+function verify(rows: LogVerificationInput['entries'], heads: readonly unknown[]) {
   return verifyLog({ tenantId: TENANT, entries: rows, treeHeads: heads, publicKey: key.publicKey });
 }
 
