@@ -86,16 +86,23 @@ interface Row {
   step: string;
   count: number;
   seconds: number;
+  /** User + system CPU time of this process: on a shared machine, wall time also counts waiting for a core. */
+  cpuSeconds: number;
   note?: string;
 }
 const rows: Row[] = [];
 
 async function measure<T>(step: string, count: number, run: () => Promise<T> | T, note?: string): Promise<T> {
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const result = await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  rows.push(note === undefined ? { step, count, seconds } : { step, count, seconds, note });
-  process.stderr.write(`${step}: ${count} in ${seconds.toFixed(3)} s\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  rows.push(
+    note === undefined ? { step, count, seconds, cpuSeconds } : { step, count, seconds, cpuSeconds, note },
+  );
+  process.stderr.write(`${step}: ${count} in ${seconds.toFixed(3)} s (CPU ${cpuSeconds.toFixed(3)} s)\n`);
   return result;
 }
 
@@ -236,13 +243,17 @@ function printReport(): void {
         .map((load) => load.toFixed(2))
         .join(' ')}; ${LEAVES} leaves, ${PROOFS} proofs\n\n`,
   );
-  process.stdout.write('| step | count | seconds | per second | per item |\n|---|---:|---:|---:|---:|\n');
-  for (const { step, count, seconds, note } of rows) {
+  process.stdout.write(
+    '| step | count | wall s | per second (wall) | per item (wall) | CPU s | per CPU second |\n' +
+      '|---|---:|---:|---:|---:|---:|---:|\n',
+  );
+  for (const { step, count, seconds, cpuSeconds, note } of rows) {
     const perItem = (seconds / count) * 1e6;
     const perItemText = perItem >= 1000 ? `${(perItem / 1000).toFixed(2)} ms` : `${perItem.toFixed(1)} µs`;
     process.stdout.write(
       `| ${step}${note === undefined ? '' : ` (${note})`} | ${count.toLocaleString('en')} | ${seconds.toFixed(3)} | ` +
-        `${Math.round(count / seconds).toLocaleString('en')} | ${perItemText} |\n`,
+        `${Math.round(count / seconds).toLocaleString('en')} | ${perItemText} | ${cpuSeconds.toFixed(3)} | ` +
+        `${Math.round(count / cpuSeconds).toLocaleString('en')} |\n`,
     );
   }
   process.stdout.write(
