@@ -1,4 +1,4 @@
-import { largestPowerOfTwoBelow, nodeHash } from './merkle-hash';
+import { HASH_BYTES, largestPowerOfTwoBelow, nodeHash } from './merkle-hash';
 
 /**
  * Audit paths (RFC 9162 §2.1.3) and consistency proofs (§2.1.4): which subtrees a proof is made of,
@@ -81,6 +81,7 @@ export function rootFromInclusionProof(
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) {
     return undefined;
   }
+  if (!allHashes([leaf, ...proof])) return undefined;
   let fn = index;
   let sn = treeSize - 1;
   let r = leaf;
@@ -126,6 +127,7 @@ export function verifyConsistencyProof(
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) {
     return false;
   }
+  if (!allHashes([firstRoot, secondRoot, ...proof])) return false;
   if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
   if (first === 0) return proof.length === 0;
   if (proof.length === 0) return false;
@@ -154,6 +156,11 @@ export function verifyConsistencyProof(
     sn = half(sn);
   }
   return fr.equals(firstRoot) && sr.equals(secondRoot) && sn === 0;
+}
+
+/** Verifiers answer false for malformed input instead of throwing halfway through. */
+function allHashes(hashes: readonly Buffer[]): boolean {
+  return hashes.every((hash) => hash.length === HASH_BYTES);
 }
 
 function isOdd(n: number): boolean {

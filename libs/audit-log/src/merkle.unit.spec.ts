@@ -239,6 +239,14 @@ describe('inclusion proofs (RFC 9162 section 2.1.3)', () => {
       expect(verifyInclusionProof(index, 13, leaves[index]!, [...proof, root], root)).toBe(false);
     });
 
+    it('it fails for hashes that are not 32 bytes instead of throwing', () => {
+      const short = proof.with(1, proof[1]!.subarray(0, 31));
+
+      expect(verifyInclusionProof(index, 13, leaves[index]!, short, root)).toBe(false);
+      expect(verifyInclusionProof(index, 13, Buffer.alloc(0), proof, root)).toBe(false);
+      expect(verifyConsistencyProof(3, 13, Buffer.alloc(31), root, proof)).toBe(false);
+    });
+
     it('it fails for indices outside the tree instead of throwing', () => {
       expect(rootFromInclusionProof(13, 13, leaves[0]!, proof)).toBeUndefined();
       expect(rootFromInclusionProof(-1, 13, leaves[0]!, proof)).toBeUndefined();
