@@ -54,8 +54,69 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     message: 'no reply in 60s',
   },
   'conversation.closed.v1': { reason: 'customer-left' },
+  'conversation.model-task-requested.v1': {
+    taskId: '77777777-8888-4999-8aaa-bbbbbbbbbbbb',
+    messageId: MESSAGE_ID,
+    configVersion: 3,
+    task: { kind: 'classify-intent', text: '我的快递什么时候到？' },
+  },
+  'conversation.model-task-completed.v1': {
+    taskId: '77777777-8888-4999-8aaa-bbbbbbbbbbbb',
+    result: {
+      kind: 'classify-intent',
+      label: 'order_status',
+      confidence: 0.91,
+      path: 'fast',
+      candidates: [{ label: 'refund', score: 0.42 }],
+    },
+    model: 'multilingual-e5-small',
+    timings: { totalMs: 14.2 },
+  },
+  'conversation.model-task-failed.v1': {
+    taskId: '77777777-8888-4999-8aaa-bbbbbbbbbbbb',
+    kind: 'extract-slots',
+    code: 'invalid-output',
+    message: 'the model answered with a value that is not an order number',
+  },
+  'conversation.knowledge-retrieved.v1': {
+    messageId: MESSAGE_ID,
+    query: '我的快递什么时候到？',
+    results: [
+      {
+        documentId: 'faq-017',
+        title: '配送时效',
+        chunkIndex: 0,
+        score: 0.0327,
+        text: '下单后 48 小时内发货，一般 3-5 个工作日送达。',
+      },
+    ],
+    degraded: { keyword: false, vector: false },
+    timings: { totalMs: 23.5 },
+  },
   'tenant.settings-updated.v1': {
-    settings: { systemPrompt: '你是 Acme 的客服助手。', historyLimit: 8, replyMaxTokens: 300 },
+    settings: {
+      systemPrompt: '你是 Acme 的客服助手。',
+      historyLimit: 8,
+      replyMaxTokens: 300,
+      intents: [
+        {
+          name: 'refund',
+          description: 'The customer wants money back.',
+          examples: ['我要退款', 'I want a refund'],
+          slots: [
+            {
+              name: 'order_id',
+              type: 'order_id',
+              required: true,
+              ask: { zh: '请提供订单号。', en: 'Your order number?' },
+            },
+          ],
+          handoff: false,
+        },
+      ],
+      inactivityTimeoutSeconds: 300,
+      templates: { handoff_notice: { zh: '正在为您转接人工客服。', en: 'Connecting you to an agent.' } },
+    },
   },
 };
 

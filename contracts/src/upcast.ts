@@ -18,6 +18,10 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.reply-completed.v1':
     case 'conversation.reply-failed.v1':
     case 'conversation.closed.v1':
+    case 'conversation.model-task-requested.v1':
+    case 'conversation.model-task-completed.v1':
+    case 'conversation.model-task-failed.v1':
+    case 'conversation.knowledge-retrieved.v1':
     case 'tenant.settings-updated.v1':
       return event;
     default: {

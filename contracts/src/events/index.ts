@@ -10,10 +10,17 @@ import {
   ReplyRequested,
 } from './conversation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
+import {
+  KnowledgeRetrieved,
+  ModelTaskCompleted,
+  ModelTaskFailed,
+  ModelTaskRequested,
+} from './understanding.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
 export * from './tenant-settings.events';
+export * from './understanding.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -29,6 +36,10 @@ export const EVENT_DEFINITIONS = [
   ReplyCompleted,
   ReplyFailed,
   ConversationClosed,
+  ModelTaskRequested,
+  ModelTaskCompleted,
+  ModelTaskFailed,
+  KnowledgeRetrieved,
   TenantSettingsUpdated,
 ] as const;
 
@@ -41,6 +52,10 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ReplyCompleted.schema,
   ReplyFailed.schema,
   ConversationClosed.schema,
+  ModelTaskRequested.schema,
+  ModelTaskCompleted.schema,
+  ModelTaskFailed.schema,
+  KnowledgeRetrieved.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

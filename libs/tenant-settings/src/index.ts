@@ -1,1 +1,2 @@
 export * from './tenant-settings';
+export * from './default-settings';

@@ -39,6 +39,10 @@ export function summarize(
       return { ...next, messages: row.messages + 1 };
     case 'conversation.reply-requested.v1':
     case 'conversation.reply-chunk-generated.v1':
+    case 'conversation.model-task-requested.v1':
+    case 'conversation.model-task-completed.v1':
+    case 'conversation.model-task-failed.v1':
+    case 'conversation.knowledge-retrieved.v1':
       return { ...row, lastSequence: event.sequence };
     case 'conversation.reply-completed.v1':
       return {
