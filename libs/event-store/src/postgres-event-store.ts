@@ -1,6 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import {
   AppError,
+  MAX_STREAM_SEQUENCE,
   TOPIC_OF_KIND,
   kindOfType,
   upcast,
@@ -65,6 +66,29 @@ export function rowToEnvelope(row: StoredEventRow): EngineEvent {
 }
 
 export const OUTBOX_CHANNEL = 'outbox_appended';
+
+/** The refusals `append_events` raises (SQLSTATE class CE) as the store's coded errors. */
+function appendRefusal(error: unknown, target: AppendTarget, eventIds: string[]): AppError | null {
+  const driver = (error as { driverError?: { code?: string; message?: string; detail?: string } })
+    .driverError;
+  if (!driver) return null;
+  switch (driver.code ?? '') {
+    case 'CE404':
+      return new AppError(target.kind === 'conversation' ? 'conversation-not-found' : 'not-found');
+    case 'CE422':
+      return new AppError('validation-failed', driver.message ?? 'the stream is of another kind');
+    case 'CE409':
+      return new AppError('concurrency-conflict', 'part of this batch was already appended', { eventIds });
+    case 'CE412':
+      return new AppError('concurrency-conflict', 'the stream changed since it was read', {
+        expectedVersion: target.expectedVersion,
+        actualVersion: Number(driver.detail),
+      });
+    default:
+      return null;
+  }
+}
+
 const EVENT_COLUMNS =
   'global_position, event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data';
 const MAX_READ = 1_000_000;
@@ -81,47 +105,54 @@ export class PostgresEventStore extends EventStore {
     super();
   }
 
+  /**
+   * One round trip: the `append_events` function (see its migration) locks the stream, recognises a
+   * redelivery, checks the expected version and writes the events with their outbox rows atomically.
+   * Events are validated once, here, before anything reaches the database.
+   */
   async append<K extends StreamKind>(
     target: AppendTarget<K>,
     pending: readonly PendingEvent<K>[],
   ): Promise<AppendResult<K>> {
     if (pending.length === 0) throw new Error('append needs at least one event');
-    // Validate before touching the database: a bad event is validation-failed, never a query error.
     const occurredAt = this.now().toISOString();
-    pending.forEach((event, index) => envelopeOf(target, event, index + 1, occurredAt));
-    return this.db.transaction('READ COMMITTED', async (tx) => {
-      const stream = await this.lockStream(tx, target);
-      const eventIds = pending.map((event) => event.eventId);
-      const existing: { event_id: string }[] = await tx.query(
-        'SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])',
-        [eventIds],
+    const validated = pending.map((event, index) => envelopeOf(target, event, index + 1, occurredAt));
+    let row: { outcome: 'appended' | 'duplicate'; stream_version: string } | undefined;
+    try {
+      [row] = await this.db.query(
+        `SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
+        [
+          target.tenantId,
+          target.streamId,
+          target.kind,
+          target.expectedVersion === 'any' ? -1 : target.expectedVersion,
+          TOPIC_OF_KIND[target.kind],
+          pending.map((event) => event.eventId),
+          pending.map((event) => event.type),
+          occurredAt,
+          target.causationId,
+          target.correlationId,
+          pending.map((event) => JSON.stringify(event.data)),
+        ],
       );
-      if (existing.length === pending.length) return { status: 'duplicate', version: stream.version };
-      if (existing.length > 0) {
-        throw new AppError('concurrency-conflict', 'part of this batch was already appended', { eventIds });
-      }
-      if (target.expectedVersion !== 'any' && target.expectedVersion !== stream.version) {
-        throw new AppError('concurrency-conflict', 'the stream changed since it was read', {
-          expectedVersion: target.expectedVersion,
-          actualVersion: stream.version,
-        });
-      }
-      const events = pending.map((event, index) =>
-        envelopeOf(target, event, stream.version + index + 1, occurredAt),
+    } catch (error) {
+      throw (
+        appendRefusal(
+          error,
+          target,
+          pending.map((event) => event.eventId),
+        ) ?? error
       );
-      const positions = await this.insertEvents(tx, target, events);
-      const version = stream.version + events.length;
-      await tx.query(
-        'UPDATE streams SET version = $3, updated_at = now() WHERE tenant_id = $1 AND stream_id = $2',
-        [target.tenantId, target.streamId, version],
-      );
-      await tx.query(`INSERT INTO outbox (global_position, topic) SELECT unnest($1::bigint[]), $2`, [
-        positions,
-        TOPIC_OF_KIND[target.kind],
-      ]);
-      await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
-      return { status: 'appended', events, version };
-    });
+    }
+    if (!row) throw new Error('append_events returned nothing');
+    const version = Number(row.stream_version);
+    if (row.outcome === 'duplicate') return { status: 'duplicate', version };
+    const first = version - validated.length + 1;
+    if (version > MAX_STREAM_SEQUENCE)
+      throw new AppError('stream-corrupted', `stream version ${version} is too large`);
+    // The validated envelopes with their stored sequences: nothing else differs, so no second validation.
+    const events = validated.map((event, index) => ({ ...event, sequence: first + index }));
+    return { status: 'appended', events, version };
   }
 
   async read<K extends StreamKind>(
@@ -174,51 +205,5 @@ export class PostgresEventStore extends EventStore {
         event: upcast(stored),
       };
     });
-  }
-
-  private async lockStream(tx: EntityManager, target: AppendTarget): Promise<{ version: number }> {
-    if (target.expectedVersion === 0) {
-      await tx.query(
-        `INSERT INTO streams (tenant_id, stream_id, kind, version) VALUES ($1, $2, $3, 0)
-         ON CONFLICT (tenant_id, stream_id) DO NOTHING`,
-        [target.tenantId, target.streamId, target.kind],
-      );
-    }
-    const rows: { kind: string; version: string }[] = await tx.query(
-      'SELECT kind, version FROM streams WHERE tenant_id = $1 AND stream_id = $2 FOR UPDATE',
-      [target.tenantId, target.streamId],
-    );
-    const row = rows[0];
-    // Streams are per tenant: another tenant's stream of the same id is simply not there.
-    if (!row) throw new AppError(target.kind === 'conversation' ? 'conversation-not-found' : 'not-found');
-    if (row.kind !== target.kind) {
-      throw new AppError('validation-failed', `stream ${target.streamId} is a ${row.kind} stream`);
-    }
-    return { version: Number(row.version) };
-  }
-
-  private async insertEvents(
-    tx: EntityManager,
-    target: StreamRef,
-    events: readonly EngineEvent[],
-  ): Promise<string[]> {
-    const rows: { global_position: string }[] = await tx.query(
-      `INSERT INTO events (event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[],
-                            $7::uuid[], $8::uuid[], $9::jsonb[])
-       RETURNING global_position`,
-      [
-        events.map((e) => e.eventId),
-        events.map(() => target.tenantId),
-        events.map(() => target.streamId),
-        events.map((e) => e.sequence),
-        events.map((e) => e.type),
-        events.map((e) => e.occurredAt),
-        events.map((e) => e.causationId),
-        events.map((e) => e.correlationId),
-        events.map((e) => JSON.stringify(e.data)),
-      ],
-    );
-    return rows.map((row) => row.global_position);
   }
 }
