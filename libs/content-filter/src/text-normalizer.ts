@@ -56,8 +56,12 @@ function buildTable(): Uint16Array {
 function traditionalToSimplified(): Map<number, number> {
   const variants = singleUnitPairs([...(Locale.from.hk ?? []), ...(Locale.from.tw ?? [])]);
   const toSimplified = singleUnitPairs(Locale.to.cn ?? []);
+  // A variant that is itself a simplified character (Taiwan lists 么 as a variant of 幺) stays as it is.
+  const simplifiedForms = new Set(toSimplified.values());
   const result = new Map<number, number>();
-  for (const [from, standard] of variants) result.set(from, toSimplified.get(standard) ?? standard);
+  for (const [from, standard] of variants) {
+    if (!simplifiedForms.has(from)) result.set(from, toSimplified.get(standard) ?? standard);
+  }
   for (const [from, simplified] of toSimplified) if (!result.has(from)) result.set(from, simplified);
   return result;
 }
