@@ -1,0 +1,3 @@
+export * from './seed-word-list';
+export * from './synthetic-word-list';
+export * from './customer-service-sentences';
