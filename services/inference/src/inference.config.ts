@@ -14,6 +14,12 @@ export const InferenceConfigSchema = z.object({
   /** Streamed tokens are batched into one chunk event per interval or size, whichever comes first. */
   CHUNK_FLUSH_MS: z.coerce.number().int().min(10).default(150),
   CHUNK_MAX_CHARS: z.coerce.number().int().min(1).default(120),
+  /** OpenAI-compatible /v1/embeddings for the intent fast path (the same server retrieval uses). */
+  EMBEDDINGS_BASE_URL: z.url(),
+  EMBEDDINGS_MODEL: z.string().min(1),
+  EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
+  /** Deadline for one model task (intent, slots, summary); a slower one is recorded as model-timeout. */
+  MODEL_TASK_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
 });
 
 export type InferenceConfig = z.output<typeof InferenceConfigSchema>;

@@ -11,15 +11,19 @@ import { GENERATION_SETTINGS, GenerateReplyHandler } from './generate-reply';
 import { InferenceEventsController } from './inference.events.controller';
 import type { InferenceConfig } from './inference.config';
 import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
+import { EMBEDDINGS_CLIENT, OpenAiCompatibleEmbeddings, type EmbeddingsClient } from './embeddings.client';
+import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 
 class LlmHealth implements OnModuleInit {
   constructor(
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
+    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: EmbeddingsClient,
   ) {}
 
   onModuleInit(): void {
     this.health.register('llm', () => this.llm.ping());
+    this.health.register('embeddings', () => this.embeddings.ping());
   }
 }
 
@@ -55,7 +59,18 @@ export class InferenceModule {
             chunkMaxChars: config.CHUNK_MAX_CHARS,
           },
         },
+        {
+          provide: EMBEDDINGS_CLIENT,
+          useFactory: () =>
+            new OpenAiCompatibleEmbeddings({
+              baseURL: config.EMBEDDINGS_BASE_URL,
+              apiKey: config.EMBEDDINGS_API_KEY,
+              model: config.EMBEDDINGS_MODEL,
+            }),
+        },
+        { provide: MODEL_TASK_SETTINGS, useValue: { timeoutMs: config.MODEL_TASK_TIMEOUT_MS } },
         GenerateReplyHandler,
+        RunModelTaskHandler,
         LlmHealth,
       ],
     };

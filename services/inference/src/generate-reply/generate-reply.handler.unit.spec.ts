@@ -4,7 +4,7 @@ import { derivedId, fold } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import type { AppendTarget, ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
-import type { ChatMessage, LlmClient, StreamPart } from '../llm.client';
+import type { ChatMessage, Completion, LlmClient, StreamPart } from '../llm.client';
 import { GenerateReplyCommand } from './generate-reply.command';
 import { GenerateReplyHandler, type GenerationSettings } from './generate-reply.handler';
 
@@ -20,6 +20,10 @@ class ScriptedModel implements LlmClient {
   streamChat(messages: ChatMessage[], _maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart> {
     this.calls.push(messages);
     return this.behaviour(signal);
+  }
+
+  complete(): Promise<Completion> {
+    return Promise.reject(new Error('replies are streamed'));
   }
 
   ping(): Promise<void> {
