@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { ModelDispatcher } from '../dispatch';
 import type { PendingEvent } from '@contracts';
 import { derivedId, fold } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
@@ -62,7 +63,8 @@ function setup(
     streams,
     store,
     model,
-    { timeoutMs: 5_000, chunkFlushMs: 60_000, chunkMaxChars: 8, ...settings },
+    new ModelDispatcher({ slots: 4, maxQueuedPerTenant: 10 }),
+    { timeoutMs: 5_000, firstTokenTimeoutMs: 5_000, chunkFlushMs: 60_000, chunkMaxChars: 8, ...settings },
     new Metrics('inference-test'),
     pino({ level: 'silent' }),
   );
@@ -194,6 +196,24 @@ describe('GenerateReplyHandler', () => {
       eventId: derivedId(turnId, 'failed'),
       type: 'conversation.reply-failed.v1',
       data: { turnId, attempt: 1, code: 'model-timeout' },
+    });
+  });
+
+  it('turns a model that sends no first token in time into model-timeout, long before the whole-reply deadline', async () => {
+    const { given, request } = openTurn();
+    const silent = new ScriptedModel(async function* (signal) {
+      yield* [];
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted', { cause: signal.reason }))),
+      );
+    });
+    const { handler, appended } = setup(given, silent, { timeoutMs: 60_000, firstTokenTimeoutMs: 50 });
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(appended.at(-1)?.event).toMatchObject({
+      type: 'conversation.reply-failed.v1',
+      data: { code: 'model-timeout', message: 'aborted' },
     });
   });
 

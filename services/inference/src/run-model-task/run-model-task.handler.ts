@@ -1,11 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventData, EventOfType, IntentDefinition, ModelTaskInput, ModelTaskResult } from '@contracts';
+import {
+  AppError,
+  type EventData,
+  type EventOfType,
+  type IntentDefinition,
+  type ModelTaskInput,
+  type ModelTaskResult,
+} from '@contracts';
 import { modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@libs/conversation';
 import { EventStore, TenantSettingsStreams } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { effectiveSettings } from '@libs/tenant-settings';
 import { EMBEDDINGS_CLIENT, type EmbeddingsClient } from '../embeddings.client';
-import { LLM_CLIENT, type LlmClient } from '../llm.client';
+import { ModelDispatcher } from '../dispatch';
+import {
+  LLM_CLIENT,
+  type ChatMessage,
+  type CompleteOptions,
+  type Completion,
+  type LlmClient,
+} from '../llm.client';
 import { IntentIndex } from './intent-index';
 import {
   InvalidOutputError,
@@ -53,6 +67,7 @@ export class RunModelTaskHandler {
     @Inject(TenantSettingsStreams) private readonly tenantSettings: TenantSettingsStreams,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
     @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: EmbeddingsClient,
+    @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
     @Inject(MODEL_TASK_SETTINGS) private readonly settings: ModelTaskSettings,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
   ) {}
@@ -86,6 +101,8 @@ export class RunModelTaskHandler {
       const totalMs = Math.round((performance.now() - startedAt) * 10) / 10;
       return modelTaskCompleted({ taskId, result, model, timings: { totalMs } });
     } catch (error) {
+      // A full model queue is back-pressure, not the task's failure: Kafka delivers it again later.
+      if (error instanceof AppError && error.code === 'dependency-unavailable') throw error;
       const code = taskFailureCode(error, deadline.aborted);
       this.logger.warn({ err: error, taskId, kind: task.kind, code }, 'model task failed');
       return modelTaskFailed({
@@ -107,10 +124,11 @@ export class RunModelTaskHandler {
       case 'classify-intent': {
         if (!tenant) throw new Error('classify-intent without settings');
         const key = `${request.tenantId}\u0000${request.data.configVersion}`;
-        return this.classify(task, tenant.intents, tenant.fastPathMinConfidence, key, signal);
+        return this.classify(request.tenantId, task, tenant, key, signal);
       }
       case 'extract-slots': {
-        const completion = await this.llm.complete(
+        const completion = await this.complete(
+          request.tenantId,
           slotPrompt(task),
           { maxTokens: SLOTS_MAX_TOKENS, jsonSchema: slotSchema(task), temperature: 0 },
           signal,
@@ -121,7 +139,8 @@ export class RunModelTaskHandler {
         };
       }
       case 'summarize': {
-        const completion = await this.llm.complete(
+        const completion = await this.complete(
+          request.tenantId,
           summaryPrompt(task),
           { maxTokens: SUMMARY_MAX_TOKENS, temperature: 0 },
           signal,
@@ -144,23 +163,24 @@ export class RunModelTaskHandler {
 
   /** Nearest centroid when confident enough; otherwise the model, which can only answer a known label. */
   private async classify(
+    tenantId: string,
     task: Classify,
-    intents: readonly IntentDefinition[],
-    minConfidence: number,
+    { intents, fastPathMinConfidence }: ReturnType<typeof effectiveSettings>,
     cacheKey: string,
     signal: AbortSignal,
   ): Promise<{ result: ModelTaskResult; model: string }> {
     const index = await this.indexFor(cacheKey, intents, signal);
     const [vector] = await this.embeddings.embed([task.text], signal);
     const ranking = vector ? index.rank(vector) : null;
-    if (ranking && ranking.confidence >= minConfidence) {
+    if (ranking && ranking.confidence >= fastPathMinConfidence) {
       return {
         result: { kind: 'classify-intent', path: 'fast', ...ranking },
         model: this.embeddings.model,
       };
     }
     const labels = intents.map((intent) => intent.name);
-    const completion = await this.llm.complete(
+    const completion = await this.complete(
+      tenantId,
       intentPrompt(intents, task.text),
       { maxTokens: INTENT_MAX_TOKENS, jsonSchema: intentSchema(labels), temperature: 0 },
       signal,
@@ -183,6 +203,16 @@ export class RunModelTaskHandler {
       result: { kind: 'classify-intent', label, confidence: agreement, path: 'llm', candidates },
       model: this.llm.model,
     };
+  }
+
+  /** A model call in its turn: the dispatcher shares the server's slots between replies and tasks. */
+  private complete(
+    tenantId: string,
+    messages: ChatMessage[],
+    options: CompleteOptions,
+    signal: AbortSignal,
+  ): Promise<Completion> {
+    return this.dispatcher.run(tenantId, () => this.llm.complete(messages, options, signal), signal);
   }
 
   private indexFor(

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { ModelDispatcher } from '../dispatch';
 import type { EventData, IntentDefinition, ModelTaskInput } from '@contracts';
 import { DerivedIds } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
@@ -81,6 +82,7 @@ async function setup(model: ScriptedModel, options: { timeoutMs?: number } = {})
     tenantSettings,
     model,
     embeddings,
+    new ModelDispatcher({ slots: 2, maxQueuedPerTenant: 10 }),
     { timeoutMs: options.timeoutMs ?? 5_000 },
     pino({ level: 'silent' }),
   );

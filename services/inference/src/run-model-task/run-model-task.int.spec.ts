@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { ModelDispatcher } from '../dispatch';
 import type { EventData, ModelTaskInput, TenantSettings } from '@contracts';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import { InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
@@ -42,6 +43,7 @@ async function run(task: ModelTaskInput, settings: TenantSettings) {
     tenantSettings,
     llm,
     embeddings,
+    new ModelDispatcher({ slots: 2, maxQueuedPerTenant: 10 }),
     { timeoutMs: 60_000 },
     pino({ level: 'silent' }),
   );
