@@ -3,3 +3,4 @@ export * from './conversation.state';
 export * from './conversation.decider';
 export * from './generation';
 export * from './ids';
+export * from './model-task';
