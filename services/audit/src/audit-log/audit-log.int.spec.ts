@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
 import type { PendingEvent } from '@contracts';
 import {
@@ -34,7 +36,9 @@ import { AuditLogService } from './audit-log.service';
 jest.setTimeout(120_000);
 
 const logger = createLogger('audit-log-test', 'silent');
-const key = parseAuditSigningKey(generateAuditSigningKey().privateKeyPem);
+const signingKeyPem = generateAuditSigningKey().privateKeyPem;
+const key = parseAuditSigningKey(signingKeyPem);
+const CLI = join(__dirname, '..', 'cli', 'verify-log.ts');
 let db: TestDatabase;
 let store: PostgresEventStore;
 let log: AuditLogService;
@@ -104,6 +108,19 @@ class CrashingAuditLog extends AuditLogProjection {
   }
 }
 
+/** `npm run audit:verify-log` from the sources (ts-node), with this suite's database and key. */
+function verifyLogCli(tenantId: string): { status: number | null; stdout: string } {
+  const result = spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', CLI, tenantId],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: db.url, AUDIT_SIGNING_KEY: signingKeyPem },
+    },
+  );
+  return { status: result.status, stdout: result.stdout };
+}
+
 describe('the audit log on read-all', () => {
   it('logs every event once, in read-all order, across a crash mid-batch; the log verifies', async () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => converse(i % 2 ? 'globex' : 'acme', 1 + (i % 3))));
@@ -155,6 +172,10 @@ describe('the audit log on read-all', () => {
     beforeEach(async () => {
       await log.signTreeHead('acme');
       expect(await log.verify('acme')).toMatchObject({ ok: true });
+      expect(verifyLogCli('acme')).toMatchObject({
+        status: 0,
+        stdout: expect.stringMatching(/^OK the log of acme/),
+      });
       saved = await db.dataSource.query(
         `SELECT * FROM audit_log_entries WHERE tenant_id = 'acme' ORDER BY index`,
       );
