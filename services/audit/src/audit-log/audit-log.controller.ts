@@ -1,10 +1,12 @@
 import { Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AppError } from '@contracts';
 import { AuditLogError, rawPublicKey, type LogVerification, type SignedTreeHead } from '@libs/audit-log';
-import type { Tenant } from '@libs/event-store';
-import { ApiKeyGuard, CurrentTenant, Roles } from '@libs/platform';
+import type { Principal, Tenant } from '@libs/event-store';
+import { AccessLog, ApiKeyGuard, CurrentPrincipal, CurrentTenant, Roles } from '@libs/platform';
 import { parseInput } from '../http/parse-input';
+import { buildComplianceExport, ExportScopeSchema, type ComplianceExport } from './compliance-export';
 import { AuditLogService, type ConsistencyProof, type InclusionProof } from './audit-log.service';
 
 const Size = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -20,7 +22,11 @@ const ConsistencyQuery = z.object({ first: Size, second: Size.optional() }).stri
 @UseGuards(ApiKeyGuard)
 @Roles('compliance', 'admin')
 export class AuditLogController {
-  constructor(@Inject(AuditLogService) private readonly log: AuditLogService) {}
+  constructor(
+    @Inject(AuditLogService) private readonly log: AuditLogService,
+    @Inject(AccessLog) private readonly accessLog: AccessLog,
+    @Inject(DataSource) private readonly db: DataSource,
+  ) {}
 
   /** The key that signs every head and export: what an offline verifier needs. */
   @Get('public-key')
@@ -53,6 +59,23 @@ export class AuditLogController {
   consistency(@CurrentTenant() tenant: Tenant, @Query() query: unknown): Promise<ConsistencyProof> {
     const { first, second } = parseInput(ConsistencyQuery, query);
     return asBadRequest(this.log.consistencyProof(tenant.id, first, second));
+  }
+
+  /**
+   * A compliance export (tenant, conversation, time range): `entries.jsonl` and `manifest.json`, with
+   * the events' data as stored, a tree head signed now and every entry's inclusion proof. Save the two
+   * files and run `npm run audit:verify -- <dir> --public-key <file>`. Compliance only, and logged.
+   */
+  @Get('export')
+  @Roles('compliance')
+  async export(@CurrentPrincipal() principal: Principal, @Query() query: unknown): Promise<ComplianceExport> {
+    const scope = parseInput(ExportScopeSchema, query);
+    await this.accessLog.rawDataRead(principal, '/v1/audit/export', {
+      conversationId: scope.conversationId ?? null,
+      from: scope.from ?? null,
+      to: scope.to ?? null,
+    });
+    return buildComplianceExport(this.db, this.log, principal.tenant.id, scope);
   }
 
   /** Recomputes the whole log from the database; names the first bad entry (200 either way). */

@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from 'typeorm';
 import type { PendingEvent } from '@contracts';
 import {
+  ENTRIES_FILE,
+  MANIFEST_FILE,
+  rawPublicKey,
   fromHexHash,
   generateAuditSigningKey,
   parseAuditSigningKey,
@@ -32,6 +37,7 @@ import {
 import { AUDIT_TABLES } from '../migrations';
 import { AuditLogProjection } from './audit-log.projection';
 import { AuditLogService } from './audit-log.service';
+import { buildComplianceExport } from './compliance-export';
 
 jest.setTimeout(120_000);
 
@@ -39,6 +45,18 @@ const logger = createLogger('audit-log-test', 'silent');
 const signingKeyPem = generateAuditSigningKey().privateKeyPem;
 const key = parseAuditSigningKey(signingKeyPem);
 const CLI = join(__dirname, '..', 'cli', 'verify-log.ts');
+const EXPORT_CLI = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'libs',
+  'audit-log',
+  'src',
+  'cli',
+  'verify-export.ts',
+);
 let db: TestDatabase;
 let store: PostgresEventStore;
 let log: AuditLogService;
@@ -121,6 +139,25 @@ function verifyLogCli(tenantId: string): { status: number | null; stdout: string
   return { status: result.status, stdout: result.stdout };
 }
 
+/** `npm run audit:verify` (offline, files and a public key only) from the sources. */
+function verifyExportCli(dir: string, keyFile: string): { status: number | null; stdout: string } {
+  const result = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      EXPORT_CLI,
+      dir,
+      '--public-key',
+      keyFile,
+    ],
+    { encoding: 'utf8' },
+  );
+  return { status: result.status, stdout: result.stdout };
+}
+
 describe('the audit log on read-all', () => {
   it('logs every event once, in read-all order, across a crash mid-batch; the log verifies', async () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => converse(i % 2 ? 'globex' : 'acme', 1 + (i % 3))));
@@ -164,6 +201,50 @@ describe('the audit log on read-all', () => {
     const forked = Buffer.from(oldRoot);
     forked[0]! ^= 1;
     expect(verifyConsistencyProof(first!.treeSize, second.treeSize, forked, newRoot, proof)).toBe(false);
+  });
+
+  it('exports one conversation with proofs; the files verify offline with the public key alone, and one edited byte fails', async () => {
+    const conversation: { stream_id: string }[] = await db.dataSource.query(
+      `SELECT stream_id FROM audit_log_entries WHERE tenant_id = 'acme' AND type = 'conversation.closed.v1' LIMIT 1`,
+    );
+    const conversationId = conversation[0]!.stream_id;
+    const exported = await buildComplianceExport(db.dataSource, log, 'acme', { conversationId });
+    expect(exported.entries).toBeGreaterThanOrEqual(3);
+
+    const dir = mkdtempSync(join(tmpdir(), 'audit-export-'));
+    writeFileSync(join(dir, MANIFEST_FILE), exported.files[MANIFEST_FILE]);
+    writeFileSync(join(dir, ENTRIES_FILE), exported.files[ENTRIES_FILE]);
+    const keyFile = join(dir, 'log.pub');
+    writeFileSync(keyFile, rawPublicKey(key.publicKey).toString('hex'));
+    const lines = exported.files[ENTRIES_FILE].trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { entry: { streamId: string } }).entry.streamId)).toEqual(
+      lines.map(() => conversationId),
+    );
+
+    const ok = verifyExportCli(dir, keyFile);
+    expect(ok.stdout).toMatch(/^OK \d+ entries of tenant acme/);
+    expect(ok.status).toBe(0);
+
+    // One byte of the customer's text changed (a digit of the phone number in the first message).
+    const entries = Buffer.from(exported.files[ENTRIES_FILE]);
+    const at = entries.indexOf('13800138000');
+    expect(at).toBeGreaterThan(0);
+    entries[at + 3] = '9'.charCodeAt(0);
+    writeFileSync(join(dir, ENTRIES_FILE), entries);
+    const edited = verifyExportCli(dir, keyFile);
+    expect(edited.status).toBe(1);
+    expect(edited.stdout).toMatch(/^FAILED data-hash-mismatch/);
+
+    // Another key (the log's key swapped by whoever handed over the files): refused.
+    writeFileSync(join(dir, ENTRIES_FILE), exported.files[ENTRIES_FILE]);
+    writeFileSync(
+      keyFile,
+      rawPublicKey(parseAuditSigningKey(generateAuditSigningKey().privateKeyPem).publicKey).toString('hex'),
+    );
+    expect(verifyExportCli(dir, keyFile)).toMatchObject({
+      status: 1,
+      stdout: expect.stringMatching(/^FAILED public-key-mismatch/),
+    });
   });
 
   describe('tampered in PostgreSQL, the verifier names the first broken entry', () => {

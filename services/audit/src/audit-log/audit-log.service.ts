@@ -47,6 +47,11 @@ export class AuditLogService {
     return this.key.publicKey;
   }
 
+  /** For exports, which the log key signs as a whole. */
+  get signingKey(): AuditSigningKey {
+    return this.key;
+  }
+
   tree(tenantId: string): MerkleTree {
     return new MerkleTree(new PostgresMerkleStore(this.db, tenantId));
   }
