@@ -4,6 +4,7 @@
  */
 export const ERROR_CATALOG = {
   unauthorized: { status: 401, title: 'Missing or invalid API key', retryable: false },
+  forbidden: { status: 403, title: "The API key's role does not allow this", retryable: false },
   'invalid-json': { status: 400, title: 'The request body is not valid JSON', retryable: false },
   'invalid-encoding': { status: 400, title: 'The request body is not valid UTF-8', retryable: false },
   'validation-failed': { status: 400, title: 'The request is not valid', retryable: false },

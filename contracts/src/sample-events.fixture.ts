@@ -93,6 +93,19 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     degraded: { keyword: false, vector: false },
     timings: { totalMs: 23.5 },
   },
+  'access.denied.v1': {
+    keyId: '0b5c3a5e-8f1e-4c1a-9d2b-3e4f5a6b7c8d',
+    role: 'analyst',
+    method: 'POST',
+    route: '/v1/conversations/:id/messages',
+    allowed: ['frontend', 'agent'],
+  },
+  'access.raw-data-read.v1': {
+    keyId: '0b5c3a5e-8f1e-4c1a-9d2b-3e4f5a6b7c8d',
+    role: 'compliance',
+    route: '/v1/analytics/conversations/:id/replay',
+    scope: { conversationId: '3f1d2c4b-5a6e-4b7c-9d8e-0f1a2b3c4d5e' },
+  },
   'tenant.settings-updated.v1': {
     settings: {
       systemPrompt: '你是 Acme 的客服助手。',
@@ -127,6 +140,8 @@ export type MutableEvent = Record<string, unknown> & { data: Record<string, unkn
 
 export function sampleEvent(type: StoredEventType): MutableEvent {
   const { conversationId, ...envelope } = SAMPLE_ENVELOPE;
-  const streamId = kindOfType(type) === 'conversation' ? { conversationId } : { streamId: 'settings' };
+  const kind = kindOfType(type);
+  const streamId =
+    kind === 'conversation' ? { conversationId } : { streamId: kind === 'access' ? 'access' : 'settings' };
   return structuredClone({ ...envelope, type, ...streamId, data: SAMPLE_DATA[type] });
 }

@@ -19,6 +19,8 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 export const TOPIC_OF_KIND: Record<StreamKind, TopicName> = {
   conversation: TOPICS.conversationEvents,
   'tenant-settings': TOPICS.tenantEvents,
+  // A tenant's own streams share one topic: access events are few, and keyed per tenant and stream.
+  access: TOPICS.tenantEvents,
 };
 
 /** The topic an event type is published to, or undefined for a type this engine does not know. */

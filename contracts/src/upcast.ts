@@ -23,6 +23,8 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
     case 'tenant.settings-updated.v1':
+    case 'access.denied.v1':
+    case 'access.raw-data-read.v1':
       return event;
     default: {
       // A new event type must say here whether it is current or how it becomes the current version.

@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** One Ed25519 log key per test run (PKCS#8 PEM), for suites that set no AUDIT_SIGNING_KEY. */
+export const TEST_AUDIT_SIGNING_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ format: 'pem', type: 'pkcs8' })
+  .toString();
 
 export type ServiceName = 'gateway' | 'sessions' | 'inference' | 'retrieval' | 'audit';
 export const SERVICE_NAMES: ServiceName[] = ['gateway', 'sessions', 'inference', 'retrieval', 'audit'];
@@ -48,7 +54,8 @@ export class ServiceProcesses {
   }
 
   start(name: ServiceName): void {
-    const env: NodeJS.ProcessEnv = { ...this.env };
+    // The audit service needs a log key; a suite that does not choose one gets this run's own.
+    const env: NodeJS.ProcessEnv = { AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, ...this.env };
     for (const other of SERVICE_NAMES) env[PORT_KEYS[other]] = String(this.ports[other]);
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'services', name, 'src', 'main.js')], {

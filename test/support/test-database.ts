@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { TenantRepository, createDataSource } from '@libs/event-store';
+import type { Role } from '@contracts';
 
 /**
  * Each integration suite gets a fresh database on the real PostgreSQL of the local stack
@@ -41,10 +42,10 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
-export async function createTenantWithKey(db: DataSource, tenantId: string): Promise<string> {
+export async function createTenantWithKey(db: DataSource, tenantId: string, role?: Role): Promise<string> {
   const tenants = new TenantRepository(db);
   await tenants.createTenant(tenantId, tenantId);
-  return (await tenants.issueApiKey(tenantId)).apiKey;
+  return (await tenants.issueApiKey(tenantId, '', role)).apiKey;
 }
 
 async function withAdmin(url: URL, run: (client: Client) => Promise<unknown>): Promise<void> {

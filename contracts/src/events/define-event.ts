@@ -9,6 +9,7 @@ import { ENVELOPE, StreamNameSchema } from '../envelope';
 const STREAM_ID_FIELD = {
   conversation: { conversationId: z.uuid() },
   'tenant-settings': { streamId: StreamNameSchema },
+  access: { streamId: StreamNameSchema },
 } as const;
 
 export type StreamKind = keyof typeof STREAM_ID_FIELD;

@@ -10,6 +10,7 @@ import {
   ReplyRequested,
 } from './conversation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
+import { AccessDenied, RawDataRead } from './access.events';
 import {
   KnowledgeRetrieved,
   ModelTaskCompleted,
@@ -21,6 +22,7 @@ import type { StreamKind } from './define-event';
 export * from './conversation.events';
 export * from './tenant-settings.events';
 export * from './understanding.events';
+export * from './access.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -41,6 +43,8 @@ export const EVENT_DEFINITIONS = [
   ModelTaskFailed,
   KnowledgeRetrieved,
   TenantSettingsUpdated,
+  AccessDenied,
+  RawDataRead,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -60,6 +64,8 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
 
+export const AccessEventSchema = z.discriminatedUnion('type', [AccessDenied.schema, RawDataRead.schema]);
+
 /** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
 export const StoredEventSchema = z.discriminatedUnion(
   'type',
@@ -72,17 +78,19 @@ export const StoredEventSchema = z.discriminatedUnion(
 export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
 export type ConversationEventType = ConversationEvent['type'];
 export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
+export type AccessEvent = z.infer<typeof AccessEventSchema>;
 /** Any stored version of any event. */
 export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
 export type StoredEventType = StoredEvent['type'];
 /** The current version of any event, of any stream kind. */
-export type EngineEvent = ConversationEvent | TenantSettingsEvent;
+export type EngineEvent = ConversationEvent | TenantSettingsEvent | AccessEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** The current events of each stream kind. */
 export interface EventsOfKind {
   conversation: ConversationEvent;
   'tenant-settings': TenantSettingsEvent;
+  access: AccessEvent;
 }
 
 export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

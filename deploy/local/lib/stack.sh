@@ -47,12 +47,24 @@ start_infra() {
   for name in "${INFRA[@]}"; do "${name}_start"; done
 }
 
+# The audit log's Ed25519 key for the local stack: made once, kept with the data (purge deletes it,
+# and with it the ability to sign more heads for the purged logs, which are gone too). One line of
+# base64 PEM, so it fits an environment file.
+audit_signing_key() {
+  local file="$STACK_DATA/audit-signing-key.pem"
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$file.tmp") && mv "$file.tmp" "$file"
+  fi
+  base64 -w0 "$file"
+}
+
 write_stack_env() {
   local name
   {
     echo "# Written by deploy/local/up: how the services reach the local stack."
     for name in "${INFRA[@]}"; do "${name}_env"; done
     echo "LOG_LEVEL=${LOG_LEVEL:-info}"
+    echo "AUDIT_SIGNING_KEY=$(audit_signing_key)"
   } >"$STACK_ENV.tmp"
   mv "$STACK_ENV.tmp" "$STACK_ENV"
 }

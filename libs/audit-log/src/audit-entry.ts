@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
-import { TenantIdSchema } from '@contracts';
+import { StreamNameSchema, TenantIdSchema } from '@contracts';
 import { canonicalJson } from './canonical-json';
 import { isHexHash, sha256, toHex } from './merkle-hash';
 
@@ -17,12 +17,15 @@ export const AuditEntrySchema = z
     tenantId: TenantIdSchema,
     /** Position in this tenant's log, 0-based and gapless: the leaf index in its Merkle tree. */
     index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    /** The event store's global_position (a bigint, hence a decimal string); increases along the log. */
+    /**
+     * The event store's global_position (a bigint, hence a decimal string). Unique, but not increasing
+     * along the log: the log follows read-all, which orders by writing transaction first.
+     */
     globalPosition: z.string().regex(/^(0|[1-9]\d{0,18})$/, 'a non-negative decimal integer'),
     eventId: z.uuid(),
     type: z.string().min(1),
-    /** The conversation's stream id. */
-    streamId: z.uuid(),
+    /** The stream's id within the tenant: a conversation's uuid, or a tenant stream's name (`tenant-settings`). */
+    streamId: z.union([z.uuid(), StreamNameSchema]),
     sequence: z.number().int().min(1),
     occurredAt: z.string().regex(ISO_INSTANT, 'an instant as Date.toISOString writes it'),
     /**
@@ -78,7 +81,9 @@ export interface AuditableEvent {
   eventId: string;
   type: string;
   tenantId: string;
-  conversationId: string;
+  /** Conversation events name their stream by conversationId, tenant streams by streamId. */
+  conversationId?: string;
+  streamId?: string;
   sequence: number;
   occurredAt: string;
   data: unknown;
@@ -94,7 +99,7 @@ export function auditEntryFromEvent(
     globalPosition: position.globalPosition.toString(),
     eventId: event.eventId,
     type: event.type,
-    streamId: event.conversationId,
+    streamId: event.conversationId ?? event.streamId,
     sequence: event.sequence,
     // Envelopes may carry an offset; the leaf holds the one instant in one spelling.
     occurredAt: new Date(event.occurredAt).toISOString(),

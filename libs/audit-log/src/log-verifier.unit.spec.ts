@@ -120,13 +120,13 @@ describe('verifyLog', () => {
       });
     });
 
-    it('when the global position was moved back, then the order is broken at that entry', async () => {
+    it('when the global position was changed and its leaf hash recomputed, then the signed root catches it', async () => {
       const { rows, heads } = await logOf(20, [20]);
       rows[6] = consistentEdit(rows[6]!, { globalPosition: rows[4]!.entry.globalPosition });
 
       expect(await verify(rows, heads)).toMatchObject({
         ok: false,
-        failure: { kind: 'order-broken', index: 6 },
+        failure: { kind: 'root-mismatch', index: 0, treeSize: 20 },
       });
     });
 
@@ -216,16 +216,17 @@ describe('verifyLog', () => {
       });
     });
 
-    it('when two rows swapped places and no leaf hashes are kept, then the order is broken right after', async () => {
-      const { rows, heads } = await logOf(20, [20]);
+    it('when two rows of different streams swapped places and no leaf hashes are kept, then the signed root catches it', async () => {
+      const { rows, heads } = await logOf(20, [10, 20]);
       const bare = rows.map(({ entry }) => ({ entry }));
       const [eleven, twelve] = [bare[11]!.entry, bare[12]!.entry];
+      expect(eleven.streamId).not.toBe(twelve.streamId);
       bare[11] = { entry: { ...twelve, index: 11 } };
       bare[12] = { entry: { ...eleven, index: 12 } };
 
       expect(await verify(bare, heads)).toMatchObject({
         ok: false,
-        failure: { kind: 'order-broken', index: 12 },
+        failure: { kind: 'root-mismatch', index: 10, treeSize: 20 },
       });
     });
 

@@ -67,6 +67,31 @@ export function loadAuditSigningKey(privateKeyPem: string): AuditSigningKey {
   return { keyId: publicKeyId(publicKey), privateKey, publicKey };
 }
 
+/** PKCS#8 DER of an Ed25519 private key is this prefix and the 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * The log key as configuration carries it (AUDIT_SIGNING_KEY): PKCS#8 PEM, that PEM in base64 (one
+ * line, for environment files), or the raw 32-byte seed as 64 hex digits or base64.
+ */
+export function parseAuditSigningKey(text: string): AuditSigningKey {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-----BEGIN')) return loadAuditSigningKey(trimmed);
+  const raw = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (raw.length === 32) {
+    return loadAuditSigningKey(
+      createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' })
+        .export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
+    );
+  }
+  const decoded = raw.toString('utf8');
+  if (decoded.startsWith('-----BEGIN')) return loadAuditSigningKey(decoded);
+  throw new AuditLogError('key-invalid', 'expected a PKCS#8 PEM, that PEM in base64, or a 32-byte seed');
+}
+
 /** A public key from SPKI PEM, or the raw 32-byte key as 64 hex digits or base64. */
 export function parsePublicKey(text: string): KeyObject {
   const trimmed = text.trim();

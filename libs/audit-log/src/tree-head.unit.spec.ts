@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { fixedSigningKey } from './audit-log.fixture';
 import { EMPTY_TREE_HASH, toHex } from './merkle-hash';
 import {
   generateAuditSigningKey,
   loadAuditSigningKey,
+  parseAuditSigningKey,
   parsePublicKey,
   publicKeyId,
   rawPublicKey,
@@ -154,5 +155,25 @@ describe('signed tree heads', () => {
         expect.objectContaining({ code: 'tree-head-invalid' }),
       );
     });
+  });
+});
+
+describe('parseAuditSigningKey', () => {
+  const generated = generateAuditSigningKey();
+  const seed = createPrivateKey(generated.privateKeyPem)
+    .export({ format: 'der', type: 'pkcs8' })
+    .subarray(-32);
+
+  it.each([
+    ['PEM', generated.privateKeyPem],
+    ['PEM in base64', Buffer.from(generated.privateKeyPem).toString('base64')],
+    ['the seed in hex', seed.toString('hex')],
+    ['the seed in base64', seed.toString('base64')],
+  ])('reads the key from %s', (_, text) => {
+    expect(parseAuditSigningKey(text).keyId).toBe(generated.keyId);
+  });
+
+  it('refuses anything else with key-invalid', () => {
+    expect(() => parseAuditSigningKey('not a key')).toThrow(expect.objectContaining({ code: 'key-invalid' }));
   });
 });

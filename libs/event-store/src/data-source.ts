@@ -2,12 +2,14 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { StreamsOfAnyKind1764633600000 } from './migrations/1764633600000-streams-of-any-kind';
 import { AppendInOneRoundTrip1764633600300 } from './migrations/1764633600300-append-in-one-round-trip';
+import { ApiKeyRoles1764720000000 } from './migrations/1764720000000-api-key-roles';
 
 /** The shared schema: event store, outbox, inbox, checkpoints, tenants and keys. `init` applies it. */
 export const MIGRATIONS = [
   InitialSchema1763769600000,
   StreamsOfAnyKind1764633600000,
   AppendInOneRoundTrip1764633600300,
+  ApiKeyRoles1764720000000,
 ];
 
 /**

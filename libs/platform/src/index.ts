@@ -10,3 +10,4 @@ export * from './modules/projection.module';
 export * from './run-service';
 export * from './http/problem';
 export * from './http/problem.filter';
+export * from './auth';

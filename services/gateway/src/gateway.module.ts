@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
-import { API_KEY_CACHE_TTL_MS, ApiKeyGuard, TenantResolver } from './auth';
+import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
   CloseConversationHandler,
   ConversationsController,
@@ -39,7 +39,8 @@ export class GatewayModule {
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
-        TenantResolver,
+        PrincipalResolver,
+        AccessLog,
         ApiKeyGuard,
         ConversationUpdates,
         ...USE_CASES,

@@ -13,7 +13,7 @@ import {
 import { AppError, MAX_MESSAGE_BYTES } from '@contracts';
 import type { ConversationView } from '@libs/conversation';
 import type { Tenant } from '@libs/event-store';
-import { ApiKeyGuard, CurrentTenant } from '../auth';
+import { ApiKeyGuard, CurrentTenant, Roles } from '../auth';
 import { parseInput } from '../http/parse-input';
 import { CloseConversationCommand, CloseConversationHandler } from './close-conversation';
 import { conversationRef } from './conversation-ref';
@@ -33,9 +33,14 @@ import {
 import { SendMessageCommand, SendMessageHandler, type MessageAccepted } from './send-message';
 import { StartConversationCommand, StartConversationHandler } from './start-conversation';
 
-/** REST for contact-centre frontends. Each route validates, builds one command or query, and maps the result. */
+/**
+ * REST for contact-centre frontends. Each route validates, builds one command or query, and maps the result.
+ * Conversations hold customer text as typed: only the keys that hold conversations (frontend, agent)
+ * use them; analysts and compliance read through the audit service (redacted, or raw and logged).
+ */
 @Controller('v1/conversations')
 @UseGuards(ApiKeyGuard)
+@Roles('frontend', 'agent')
 export class ConversationsController {
   constructor(
     @Inject(StartConversationHandler) private readonly startConversation: StartConversationHandler,

@@ -3,13 +3,16 @@ import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
-import { ClientFrameSchema, type ConversationEvent, type ServerFrame } from '@contracts';
+import { ClientFrameSchema, type ConversationEvent, type Role, type ServerFrame } from '@contracts';
 import { evolve, fold, initialState, toView, type ConversationState } from '@libs/conversation';
 import { ConversationStreams, EventStore, streamRef, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
-import { API_KEY_CACHE_TTL_MS, TenantResolver, bearerToken } from '../auth';
+import { API_KEY_CACHE_TTL_MS, PrincipalResolver, bearerToken } from '../auth';
 
 export const WS_PATH = '/v1/ws';
+
+/** The roles that may subscribe to conversations on the WebSocket (as on the REST routes that read them). */
+export const SOCKET_ROLES: readonly Role[] = ['frontend', 'agent', 'admin'];
 
 /** Close code for a socket whose API key was revoked (4000-4999: application codes; 401's meaning). */
 export const REVOKED_KEY_CLOSE_CODE = 4401;
@@ -47,7 +50,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
   private checkingKeys = false;
 
   constructor(
-    @Inject(TenantResolver) private readonly tenants: TenantResolver,
+    @Inject(PrincipalResolver) private readonly tenants: PrincipalResolver,
     @Inject(API_KEY_CACHE_TTL_MS) private readonly keyCacheTtlMs: number,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
@@ -91,8 +94,11 @@ export class ConversationUpdates implements OnApplicationShutdown {
     if (url.pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
     try {
       const key = bearerToken(req.headers.authorization) ?? url.searchParams.get('api_key');
-      const tenant = await this.tenants.resolve(key);
-      if (!key || !tenant) return reject(socket, 401, 'Unauthorized');
+      const principal = await this.tenants.resolve(key);
+      if (!key || !principal) return reject(socket, 401, 'Unauthorized');
+      // Sockets carry customer text unredacted: the roles that hold conversations, not analysts.
+      if (!SOCKET_ROLES.includes(principal.role)) return reject(socket, 403, 'Forbidden');
+      const { tenant } = principal;
       this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, key, tenant));
     } catch (error) {
       this.logger.error({ err: error }, 'websocket upgrade failed');
@@ -216,7 +222,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
     for (const key of keys) {
       let tenant: Tenant | null;
       try {
-        tenant = await this.tenants.refresh(key);
+        tenant = (await this.tenants.refresh(key))?.tenant ?? null;
       } catch (error) {
         // An outage is no revocation: the sockets stay, the next round checks again.
         this.logger.warn({ err: error }, 'could not re-check the API keys of open sockets');

@@ -1,0 +1,3 @@
+export * from './principal-resolver';
+export * from './access-log';
+export * from './api-key.guard';

@@ -1,0 +1,208 @@
+/**
+ * The audit log end to end (issue 10): a demo-like conversation (Chinese, with a phone number) runs
+ * through the five services; its tenant's log holds every stored event, verifies, exports a file set
+ * that `npm run audit:verify` checks offline with the public key alone, and a tampered row or byte is
+ * caught. Roles: an analyst key cannot send messages, a frontend key cannot export, refusals are in
+ * the log, and no key reads another tenant's log.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GatewayClient } from '@libs/client';
+import { createKafka, ensureTopics } from '@libs/messaging';
+import { createLogger } from '@libs/platform';
+import {
+  ServiceProcesses,
+  createTenantWithKey,
+  createTestDatabase,
+  waitFor,
+  type TestDatabase,
+} from '@test/support';
+
+jest.setTimeout(300_000);
+
+const run = promisify(execFile);
+const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+const basePort = Number(process.env.E2E_BASE_PORT ?? 4710);
+const REPO = join(__dirname, '..', '..');
+let db: TestDatabase;
+let services: ServiceProcesses;
+let frontend: GatewayClient;
+let analystAtGateway: GatewayClient;
+let frontendAtAudit: GatewayClient;
+let compliance: GatewayClient;
+let otherCompliance: GatewayClient;
+
+beforeAll(async () => {
+  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
+    if (!process.env[key])
+      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
+  }
+  db = await createTestDatabase('e2e_audit');
+  const kafka = createKafka(
+    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  );
+  await ensureTopics(kafka, prefix);
+  const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
+  const analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
+  const complianceKey = await createTenantWithKey(db.dataSource, 'acme', 'compliance');
+  const globexCompliance = await createTenantWithKey(db.dataSource, 'globex', 'compliance');
+  services = new ServiceProcesses(
+    {
+      ...process.env,
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      GATEWAY_INSTANCE_ID: 'e2e-audit',
+      LOG_LEVEL: 'info',
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
+      REPLY_MAX_TOKENS: '60',
+      LLM_TEMPERATURE: '0',
+      AUDIT_TREE_HEAD_INTERVAL_MS: '500',
+    },
+    basePort,
+    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
+  );
+  await services.startAll();
+  frontend = new GatewayClient(services.url('gateway'), frontendKey);
+  analystAtGateway = new GatewayClient(services.url('gateway'), analystKey);
+  frontendAtAudit = new GatewayClient(services.url('audit'), frontendKey);
+  compliance = new GatewayClient(services.url('audit'), complianceKey);
+  otherCompliance = new GatewayClient(services.url('audit'), globexCompliance);
+});
+
+afterAll(async () => {
+  await services?.stopAll();
+  await db?.drop();
+  const admin = createKafka(
+    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  ).admin();
+  await admin.connect();
+  await admin.deleteTopics({
+    topics: (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)),
+  });
+  await admin.disconnect();
+});
+
+async function eventIdsOf(table: 'events' | 'audit_log_entries', tenantId: string): Promise<string[]> {
+  const rows: { event_id: string }[] = await db.dataSource.query(
+    `SELECT event_id FROM ${table} WHERE tenant_id = $1 ORDER BY event_id`,
+    [tenantId],
+  );
+  return rows.map((row) => row.event_id);
+}
+
+describe('the audit log of a conversation, end to end', () => {
+  let conversationId: string;
+
+  it('roles: an analyst key cannot send messages, a frontend key cannot export; both refusals are logged', async () => {
+    const conversation = await frontend.startConversation({ channel: 'web', locale: 'zh-CN' });
+    conversationId = conversation.conversationId;
+    const refused = await analystAtGateway.request('POST', `/v1/conversations/${conversationId}/messages`, {
+      json: { text: '你好' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'forbidden' });
+    const noExport = await frontendAtAudit.request(
+      'GET',
+      `/v1/audit/export?conversationId=${conversationId}`,
+    );
+    expect(noExport.status).toBe(403);
+
+    const denials: { type: string; data: { role: string; route: string } }[] = await db.dataSource.query(
+      `SELECT type, data FROM events WHERE tenant_id = 'acme' AND type = 'access.denied.v1' ORDER BY global_position`,
+    );
+    expect(denials.map(({ data }) => [data.role, data.route])).toEqual([
+      ['analyst', '/v1/conversations/:id/messages'],
+      ['frontend', '/v1/audit/export'],
+    ]);
+  });
+
+  it('holds every event of the conversation, verifies, exports a file set that verifies offline, and catches tampering', async () => {
+    await frontend.sendMessage(conversationId, '你好，我的包裹到哪了？我的电话是13800138000');
+    await waitFor(
+      'the turn to end (a reply completed or failed)',
+      async () => {
+        const rows: unknown[] = await db.dataSource.query(
+          `SELECT 1 FROM events WHERE stream_id::text = $1
+              AND type IN ('conversation.reply-completed.v1', 'conversation.reply-failed.v1')`,
+          [conversationId],
+        );
+        return rows.length > 0;
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
+    await frontend.closeConversation(conversationId);
+
+    const stored = await eventIdsOf('events', 'acme');
+    await waitFor(
+      'every stored event to be in the log',
+      async () => JSON.stringify(await eventIdsOf('audit_log_entries', 'acme')) === JSON.stringify(stored),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
+    const head = await compliance.request('POST', '/v1/audit/tree-heads');
+    expect(head.status).toBe(201);
+    expect(head.body).toMatchObject({ tenantId: 'acme', treeSize: stored.length });
+    const verified = await compliance.request('POST', '/v1/audit/verify');
+    expect(verified.body).toMatchObject({ ok: true, entries: stored.length });
+
+    const exported = await compliance.request('GET', `/v1/audit/export?conversationId=${conversationId}`);
+    expect(exported.status).toBe(200);
+    const { files } = exported.body as { files: Record<string, string> };
+    const publicKey = (await compliance.request('GET', '/v1/audit/public-key')).body as { publicKey: string };
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-audit-export-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, 'log.pub'), publicKey.publicKey);
+    const verify = () =>
+      run(process.execPath, [
+        join(REPO, 'dist/libs/audit-log/src/cli/verify-export.js'),
+        dir,
+        '--public-key',
+        join(dir, 'log.pub'),
+      ]).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      );
+    expect(await verify()).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^OK \d+ entries of tenant acme/),
+    });
+
+    // One byte of the customer's text: 13800138000 becomes 14800138000.
+    const entries = Buffer.from(files['entries.jsonl']!);
+    entries[entries.indexOf('13800138000') + 1] = '4'.charCodeAt(0);
+    writeFileSync(join(dir, 'entries.jsonl'), entries);
+    expect(await verify()).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAILED/) });
+
+    // The export itself was a raw-data read: it is in the log too.
+    await waitFor('the raw read to be logged', async () => {
+      const rows: unknown[] = await db.dataSource.query(
+        `SELECT 1 FROM audit_log_entries WHERE tenant_id = 'acme' AND type = 'access.raw-data-read.v1'`,
+      );
+      return rows.length === 1;
+    });
+
+    // A row changed in PostgreSQL: the verify endpoint names it.
+    await db.dataSource.query(
+      `UPDATE audit_log_entries SET occurred_at = '2020-01-01T00:00:00.000Z' WHERE tenant_id = 'acme' AND index = 2`,
+    );
+    expect((await compliance.request('POST', '/v1/audit/verify')).body).toMatchObject({
+      ok: false,
+      failure: { kind: 'leaf-hash-mismatch', index: 2 },
+    });
+  });
+
+  it("no key reads another tenant's log", async () => {
+    const foreign = await otherCompliance.request('GET', `/v1/audit/export?conversationId=${conversationId}`);
+    expect(foreign.status).toBe(200);
+    const { files } = foreign.body as { files: Record<string, string> };
+    expect(files['entries.jsonl']).not.toContain(conversationId);
+    expect((await otherCompliance.request('GET', '/v1/audit/proofs/inclusion?index=0')).status).toBe(400);
+  });
+});
