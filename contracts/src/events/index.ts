@@ -16,11 +16,25 @@ import {
   ModelTaskFailed,
   ModelTaskRequested,
 } from './understanding.events';
+import {
+  ReferenceAssigned,
+  IntentResolved,
+  SlotFilled,
+  SlotCorrected,
+  SlotRejected,
+  BotMessageSent,
+  HandedOff,
+  AgentMessageSent,
+  ReturnedToBot,
+  InactivityTimedOut,
+  KnowledgeWaitExpired,
+} from './dialogue.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
 export * from './tenant-settings.events';
 export * from './understanding.events';
+export * from './dialogue.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -40,6 +54,17 @@ export const EVENT_DEFINITIONS = [
   ModelTaskCompleted,
   ModelTaskFailed,
   KnowledgeRetrieved,
+  ReferenceAssigned,
+  IntentResolved,
+  SlotFilled,
+  SlotCorrected,
+  SlotRejected,
+  BotMessageSent,
+  HandedOff,
+  AgentMessageSent,
+  ReturnedToBot,
+  InactivityTimedOut,
+  KnowledgeWaitExpired,
   TenantSettingsUpdated,
 ] as const;
 
@@ -56,6 +81,17 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ModelTaskCompleted.schema,
   ModelTaskFailed.schema,
   KnowledgeRetrieved.schema,
+  ReferenceAssigned.schema,
+  IntentResolved.schema,
+  SlotFilled.schema,
+  SlotCorrected.schema,
+  SlotRejected.schema,
+  BotMessageSent.schema,
+  HandedOff.schema,
+  AgentMessageSent.schema,
+  ReturnedToBot.schema,
+  InactivityTimedOut.schema,
+  KnowledgeWaitExpired.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

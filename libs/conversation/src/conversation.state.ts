@@ -1,5 +1,10 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { AppError, type ConversationEvent, type ConversationView } from '@contracts';
+import {
+  AppError,
+  type ConversationEvent,
+  type ConversationStateAt,
+  type ConversationView,
+} from '@contracts';
 import {
   conversationMachine,
   type ConversationContext,
@@ -87,6 +92,7 @@ export function toView(state: ConversationState): ConversationView {
   if (state.conversationId === null || state.tenantId === null || state.startedAt === null) {
     throw new AppError('conversation-not-found');
   }
+  const context = contextOf(state);
   return {
     conversationId: state.conversationId,
     tenantId: state.tenantId,
@@ -94,6 +100,44 @@ export function toView(state: ConversationState): ConversationView {
     version: state.version,
     startedAt: state.startedAt,
     lastActivityAt: state.lastActivityAt ?? state.startedAt,
-    ...contextOf(state),
+    configVersion: context.configVersion,
+    reference: context.reference,
+    channel: context.channel,
+    locale: context.locale,
+    labels: context.labels,
+    transcript: context.transcript,
+    pendingMessageIds: context.pendingMessageIds,
+    activeTurn: context.activeTurn,
+    turnsCompleted: context.turnsCompleted,
+    lastFailure: context.lastFailure,
+    closedReason: context.closedReason,
+    ...understandingOf(context),
+  };
+}
+
+function understandingOf(context: ConversationContext) {
+  return {
+    intent: context.intent,
+    slots: context.slots,
+    awaitingSlot: context.awaitingSlot,
+    summary: context.summary,
+    handoff: context.handoff,
+    failedTurns: context.failedTurns,
+  };
+}
+
+/** What `GET /v1/conversations/{id}/state?at=` returns: the machine's state after the last event folded. */
+export function toStateAt(state: ConversationState): ConversationStateAt {
+  if (state.conversationId === null) throw new AppError('conversation-not-found');
+  const context = contextOf(state);
+  return {
+    conversationId: state.conversationId,
+    at: state.version,
+    status: statusOf(state),
+    configVersion: context.configVersion,
+    reference: context.reference,
+    pendingMessageIds: context.pendingMessageIds,
+    closedReason: context.closedReason,
+    ...understandingOf(context),
   };
 }

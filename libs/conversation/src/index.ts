@@ -3,3 +3,6 @@ export * from './conversation.state';
 export * from './conversation.decider';
 export * from './generation';
 export * from './ids';
+export * from './dialogue.decider';
+export * from './slot-patterns';
+export * from './timers';
