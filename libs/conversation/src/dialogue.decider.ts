@@ -89,11 +89,13 @@ function extractFor(
   context: ConversationContext,
   entry: MessageUnderstanding,
   intent: IntentDefinition,
+  filledNow: ReadonlySet<string> = new Set(),
 ): PendingEvent[] {
   const wanted = intent.slots.filter(
     (slot) =>
       slot.type === 'text' &&
       context.slots[slot.name] === undefined &&
+      !filledNow.has(slot.name) &&
       findSlotValue(slot.type, entry.text, entry.occurredAt) === null,
   );
   if (wanted.length === 0) return [];
@@ -186,17 +188,7 @@ function resolve(state: ConversationState, entry: MessageUnderstanding, policy: 
   const filledNow = new Set(
     events.flatMap((event) => (event.type === 'conversation.slot-filled.v1' ? [event.data.slot] : [])),
   );
-  const afterPatterns = {
-    ...context,
-    slots: Object.fromEntries([
-      ...Object.entries(context.slots),
-      ...[...filledNow].map((name) => [
-        name,
-        { value: '', source: 'pattern' as const, messageId: '', sequence: 0 },
-      ]),
-    ]),
-  };
-  return [...events, ...extractFor(afterPatterns, entry, intent)];
+  return [...events, ...extractFor(context, entry, intent, filledNow)];
 }
 
 /** The model's extracted values, validated: filled when new and valid, refused when invalid. */
@@ -356,7 +348,7 @@ function applyDraft(state: ConversationState, pending: PendingEvent[]): Conversa
         occurredAt: state.lastActivityAt ?? '1970-01-01T00:00:00.000Z',
         causationId: null,
         correlationId: event.eventId,
-      } as ConversationEvent),
+      }),
     state,
   );
 }
