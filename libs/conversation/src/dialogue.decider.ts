@@ -1,4 +1,4 @@
-import type { ConversationEvent, IntentDefinition, PendingEvent, TenantSettings } from '@contracts';
+import type { IntentDefinition, PendingEvent, TenantSettings } from '@contracts';
 import { decideReply, type ReplyPolicy } from './conversation.decider';
 import type { ConversationContext, MessageUnderstanding } from './conversation.machine';
 import { contextOf, evolve, statusOf, type ConversationState } from './conversation.state';
