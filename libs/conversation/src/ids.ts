@@ -56,4 +56,10 @@ export const DerivedIds = {
     derivedId('inactivity-timer', conversationId, String(lastActivitySequence)),
   knowledgeWaitTimer: (messageId: string) => derivedId('knowledge-wait-timer', messageId),
   timerFired: (timerId: string) => derivedId('timer-fired', timerId),
+  /**
+   * A model task has one outcome, completed or failed: both share this id, so a redelivered request whose
+   * first run failed (or succeeded) cannot add a second, different outcome.
+   */
+  modelTaskCompleted: (taskId: string) => derivedId('model-task-outcome', taskId),
+  modelTaskFailed: (taskId: string) => derivedId('model-task-outcome', taskId),
 } as const;

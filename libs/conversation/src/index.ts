@@ -6,3 +6,4 @@ export * from './ids';
 export * from './dialogue.decider';
 export * from './slot-patterns';
 export * from './timers';
+export * from './model-task';

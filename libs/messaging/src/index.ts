@@ -5,3 +5,4 @@ export * from './kafka.publisher';
 export * from './kafka-event.server';
 export * from './outbox.relay';
 export * from './topic-admin';
+export * from './partition-progress';

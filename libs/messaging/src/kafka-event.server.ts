@@ -12,6 +12,7 @@ import {
   type EngineEvent,
 } from '@contracts';
 import { failureKind } from './failure-kind';
+import { PartitionProgress } from './partition-progress';
 import { topicName } from './kafka.client';
 import type { KafkaPublisher } from './kafka.publisher';
 import { RetryBudget, retryDelayMs } from './retry-budget';
@@ -46,6 +47,15 @@ export interface KafkaEventServerOptions {
    * for the next fetch, which costs latency.
    */
   detachHandlers?: boolean;
+  /**
+   * Handle up to this many messages at once, across partitions and within one, for handlers that wait on
+   * a shared resource (inference's model dispatcher): a message never waits for an unrelated message
+   * ahead of it in its partition. Each partition's offset is committed up to its first unfinished
+   * message, so a crash redelivers exactly the unfinished ones (and perhaps some finished after them).
+   * At the limit, fetching stops: Kafka holds the backlog. Handlers must be idempotent and tolerate two
+   * events of one key at the same time. Overrides detachHandlers.
+   */
+  maxInFlight?: number;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
   /** Failing attempts of a handler before the message is parked in the dead-letter topic (default 10). */
@@ -79,6 +89,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   /** Batches being handled in the background; close() lets them finish. */
   private readonly inflight = new Set<Promise<void>>();
   private joined = false;
+  /** Overlapping mode: per partition, what is started and finished; a new group generation starts afresh. */
+  private progress = new Map<string, PartitionProgress>();
+  private running = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private commits: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
@@ -101,7 +116,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         allowAutoTopicCreation: false,
       });
       this.consumer = consumer;
-      consumer.on(consumer.events.GROUP_JOIN, () => (this.joined = true));
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        this.joined = true;
+        // Assignments may have changed: kafkajs fetches again from the committed offsets.
+        this.progress = new Map();
+      });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         this.joined = false;
         this.options.logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
@@ -114,14 +133,20 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           fromBeginning: !this.options.fromLatest,
         });
       }
+      const overlapping = this.options.maxInFlight !== undefined;
       await consumer.run({
-        autoCommit: true,
+        // Overlapping handlers commit by hand: the offsets kafkajs resolves are only where to fetch next.
+        autoCommit: !overlapping,
         // Commit as soon as one handled offset is resolved: a crash redelivers at most the message in hand.
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.concurrency ?? 1,
         eachBatch: (payload) =>
-          this.options.detachHandlers ? this.takeBatch(payload) : this.processBatch(payload),
+          overlapping
+            ? this.takeOverlapping(payload)
+            : this.options.detachHandlers
+              ? this.takeBatch(payload)
+              : this.processBatch(payload),
       });
       callback();
     } catch (error) {
@@ -180,6 +205,59 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       });
     this.inflight.add(work);
     return Promise.resolve();
+  }
+
+  /**
+   * Starts every message of the batch in the background, waiting (and heartbeating) only while the
+   * service already handles maxInFlight messages. A message is resolved as soon as it starts, so the
+   * next fetch goes past it; its partition's offset is committed when the finished prefix grows.
+   */
+  private async takeOverlapping(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const key = `${topic}\u0000${partition}`;
+    const progress = this.progress.get(key) ?? new PartitionProgress();
+    this.progress.set(key, progress);
+    const limit = this.options.maxInFlight ?? 1;
+    const keepRetrying = async (): Promise<boolean> => {
+      if (!payload.isRunning() || payload.isStale()) return false;
+      await payload.heartbeat();
+      return true;
+    };
+    for (const message of payload.batch.messages) {
+      while (this.running >= limit) {
+        await Promise.race([new Promise<void>((wake) => this.slotWaiters.push(wake)), delay(1_000)]);
+        if (!payload.isRunning() || payload.isStale()) return;
+        await payload.heartbeat();
+      }
+      if (!payload.isRunning() || payload.isStale()) return;
+      this.running++;
+      progress.start(message.offset);
+      payload.resolveOffset(message.offset);
+      const work = this.handleMessage({ topic, partition, message }, keepRetrying)
+        .then((finished) => {
+          // Unfinished (retries cut short by a rebalance or shutdown): never committed, fetched again.
+          if (!finished) return;
+          const next = progress.finish(message.offset);
+          if (next !== null && this.progress.get(key) === progress) this.commit(topic, partition, next);
+        })
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'message processing failed'))
+        .finally(() => {
+          this.running--;
+          this.inflight.delete(work);
+          this.slotWaiters.shift()?.();
+        });
+      this.inflight.add(work);
+    }
+  }
+
+  /** Commits in the order decided, one at a time, so a later offset never lands before an earlier one. */
+  private commit(topic: string, partition: number, offset: string): void {
+    this.commits = this.commits
+      .then(() => this.consumer?.commitOffsets([{ topic, partition, offset }]))
+      .catch((error: unknown) =>
+        // A rebalance took the partition: its new owner reads from the last commit, which is safe.
+        this.options.logger.warn({ err: error, topic, partition, offset }, 'offset commit failed'),
+      );
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {

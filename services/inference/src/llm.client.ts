@@ -23,12 +23,29 @@ export interface LlmSettings {
   temperature: number;
 }
 
+/** A whole (not streamed) answer, for model tasks. */
+export interface Completion {
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+export interface CompleteOptions {
+  maxTokens: number;
+  /** Constrain the output to this JSON Schema (vLLM and llama-server enforce it with a grammar). */
+  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /** Sampling temperature; tasks want 0 so the same input gives the same answer. */
+  temperature?: number;
+}
+
 export const LLM_CLIENT = Symbol('LLM_CLIENT');
 
 /** The port inference depends on; the OpenAI-compatible adapter below is the only implementation. */
 export interface LlmClient {
   readonly model: string;
   streamChat(messages: ChatMessage[], maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart>;
+  complete(messages: ChatMessage[], options: CompleteOptions, signal: AbortSignal): Promise<Completion>;
   ping(): Promise<void>;
 }
 
@@ -78,6 +95,37 @@ export class OpenAiCompatibleClient implements LlmClient {
     if (signal.aborted)
       throw signal.reason instanceof Error ? signal.reason : new Error('the model call was aborted');
     yield { kind: 'done', finishReason, promptTokens, completionTokens };
+  }
+
+  async complete(
+    messages: ChatMessage[],
+    options: CompleteOptions,
+    signal: AbortSignal,
+  ): Promise<Completion> {
+    const { jsonSchema } = options;
+    const response = await this.client.chat.completions.create(
+      {
+        model: this.settings.model,
+        messages,
+        max_tokens: options.maxTokens,
+        temperature: options.temperature ?? this.settings.temperature,
+        stream: false,
+        ...(jsonSchema && {
+          response_format: {
+            type: 'json_schema' as const,
+            json_schema: { name: jsonSchema.name, strict: true, schema: jsonSchema.schema },
+          },
+        }),
+      },
+      { signal },
+    );
+    const choice = response.choices[0];
+    return {
+      text: storable(choice?.message.content ?? ''),
+      finishReason: normalizeFinish(choice?.finish_reason ?? 'other'),
+      promptTokens: response.usage?.prompt_tokens ?? null,
+      completionTokens: response.usage?.completion_tokens ?? null,
+    };
   }
 
   async ping(): Promise<void> {

@@ -14,6 +14,8 @@ export interface ConsumerRole {
   fromLatest?: boolean;
   /** Handlers that take seconds (model calls) run in the background, pausing only their partition. */
   detached?: boolean;
+  /** Handle up to this many messages at once, each partition's offset committed up to its first unfinished one. */
+  maxInFlight?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class ConsumerModule {
               concurrency: config.CONSUMER_CONCURRENCY,
               sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
               detachHandlers: role.detached ?? false,
+              ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
               onHandled: (event, outcome, groupId) => metrics.eventConsumed(groupId, event.type, outcome),
             });
             health.register('kafka-consumer', () =>

@@ -11,12 +11,16 @@ import {
 } from '@libs/conversation';
 import { ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
+import { ModelDispatcher } from '../dispatch';
 import { LLM_CLIENT, type LlmClient } from '../llm.client';
 import type { GenerateReplyCommand } from './generate-reply.command';
 import { ReplyChunker } from './reply-chunker';
 
 export interface GenerationSettings {
+  /** Whole-reply deadline, from the moment a model slot is ours. */
   timeoutMs: number;
+  /** First-token deadline, from the same moment. */
+  firstTokenTimeoutMs: number;
   chunkFlushMs: number;
   chunkMaxChars: number;
 }
@@ -39,6 +43,7 @@ export class GenerateReplyHandler {
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
+    @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
     @Inject(GENERATION_SETTINGS) private readonly settings: GenerationSettings,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
@@ -49,7 +54,9 @@ export class GenerateReplyHandler {
     const state = await this.streams.load(ref);
     const attempt = nextAttempt(state, request.data.turnId);
     if (attempt === null) return; // already answered, failed or superseded
-    const outcome = await new TurnGeneration(this, request, attempt, state.version).run();
+    const outcome = await this.dispatcher.run(request.tenantId, () =>
+      new TurnGeneration(this, request, attempt, state.version).run(),
+    );
     if (outcome) await this.append(request, outcome);
   }
 
@@ -98,6 +105,7 @@ export class GenerateReplyHandler {
 class TurnGeneration {
   private readonly superseded = new AbortController();
   private readonly timeout: AbortSignal;
+  private readonly firstToken = new AbortController();
   private appends: Promise<void> = Promise.resolve();
   /** A chunk that could not be stored: the request must be retried, not answered. */
   private appendFailure: unknown = null;
@@ -119,13 +127,18 @@ class TurnGeneration {
     const startedAt = performance.now();
     const { chunkFlushMs, chunkMaxChars } = this.handler.config;
     const chunker = new ReplyChunker(chunkFlushMs, chunkMaxChars, () => performance.now());
-    const signal = AbortSignal.any([this.timeout, this.superseded.signal]);
+    const signal = AbortSignal.any([this.timeout, this.firstToken.signal, this.superseded.signal]);
+    const firstTokenTimer = setTimeout(
+      () => this.firstToken.abort(new Error('no first token in time')),
+      this.handler.config.firstTokenTimeoutMs,
+    );
     let text = '';
     let deltas = 0;
     let firstTokenMs: number | null = null;
     try {
       for await (const part of this.handler.model.streamChat(prompt, maxTokens, signal)) {
         if (part.kind === 'delta') {
+          clearTimeout(firstTokenTimer);
           firstTokenMs ??= performance.now() - startedAt;
           text += part.text;
           deltas++;
@@ -133,6 +146,7 @@ class TurnGeneration {
           if (chunk !== null) this.emitChunk(chunk);
           continue;
         }
+        clearTimeout(firstTokenTimer);
         // Model time ends with the stream, not with our appends, which ran behind it.
         const totalMs = performance.now() - startedAt;
         const rest = chunker.drain();
@@ -156,10 +170,11 @@ class TurnGeneration {
       }
       throw new Error('the model stream ended without a finish');
     } catch (error) {
+      clearTimeout(firstTokenTimer);
       await this.appends.catch(() => undefined);
       if (this.appendFailure !== null) throw asError(this.appendFailure);
       if (this.superseded.signal.aborted) return null;
-      const timedOut = this.timeout.aborted;
+      const timedOut = this.timeout.aborted || this.firstToken.signal.aborted;
       this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
       return replyFailed({
         turnId,

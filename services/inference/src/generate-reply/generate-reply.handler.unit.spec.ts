@@ -1,10 +1,11 @@
 import pino from 'pino';
+import { ModelDispatcher } from '../dispatch';
 import type { PendingEvent } from '@contracts';
 import { derivedId, fold } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import type { AppendTarget, ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
-import type { ChatMessage, LlmClient, StreamPart } from '../llm.client';
+import type { ChatMessage, Completion, LlmClient, StreamPart } from '../llm.client';
 import { GenerateReplyCommand } from './generate-reply.command';
 import { GenerateReplyHandler, type GenerationSettings } from './generate-reply.handler';
 
@@ -20,6 +21,10 @@ class ScriptedModel implements LlmClient {
   streamChat(messages: ChatMessage[], _maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart> {
     this.calls.push(messages);
     return this.behaviour(signal);
+  }
+
+  complete(): Promise<Completion> {
+    return Promise.reject(new Error('replies are streamed'));
   }
 
   ping(): Promise<void> {
@@ -58,7 +63,8 @@ function setup(
     streams,
     store,
     model,
-    { timeoutMs: 5_000, chunkFlushMs: 60_000, chunkMaxChars: 8, ...settings },
+    new ModelDispatcher({ slots: 4, maxQueuedPerTenant: 10 }),
+    { timeoutMs: 5_000, firstTokenTimeoutMs: 5_000, chunkFlushMs: 60_000, chunkMaxChars: 8, ...settings },
     new Metrics('inference-test'),
     pino({ level: 'silent' }),
   );
@@ -190,6 +196,24 @@ describe('GenerateReplyHandler', () => {
       eventId: derivedId(turnId, 'failed'),
       type: 'conversation.reply-failed.v1',
       data: { turnId, attempt: 1, code: 'model-timeout' },
+    });
+  });
+
+  it('turns a model that sends no first token in time into model-timeout, long before the whole-reply deadline', async () => {
+    const { given, request } = openTurn();
+    const silent = new ScriptedModel(async function* (signal) {
+      yield* [];
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new Error('aborted', { cause: signal.reason }))),
+      );
+    });
+    const { handler, appended } = setup(given, silent, { timeoutMs: 60_000, firstTokenTimeoutMs: 50 });
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(appended.at(-1)?.event).toMatchObject({
+      type: 'conversation.reply-failed.v1',
+      data: { code: 'model-timeout', message: 'aborted' },
     });
   });
 

@@ -1,0 +1,255 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AppError,
+  type EventData,
+  type EventOfType,
+  type IntentDefinition,
+  type ModelTaskInput,
+  type ModelTaskResult,
+} from '@contracts';
+import { modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@libs/conversation';
+import { EventStore, TenantSettingsStreams } from '@libs/event-store';
+import { PINO_LOGGER, type Logger } from '@libs/platform';
+import { effectiveSettings } from '@libs/tenant-settings';
+import { EMBEDDINGS_CLIENT, type EmbeddingsClient } from '../embeddings.client';
+import { ModelDispatcher } from '../dispatch';
+import {
+  LLM_CLIENT,
+  type ChatMessage,
+  type CompleteOptions,
+  type Completion,
+  type LlmClient,
+} from '../llm.client';
+import { IntentIndex } from './intent-index';
+import {
+  InvalidOutputError,
+  intentPrompt,
+  intentSchema,
+  parseIntent,
+  parseSlots,
+  parseSummary,
+  slotPrompt,
+  slotSchema,
+  summaryPrompt,
+} from './task-prompts';
+import type { RunModelTaskCommand } from './run-model-task.command';
+
+export interface ModelTaskSettings {
+  /** Deadline for one task, embeddings and model call together. */
+  timeoutMs: number;
+}
+
+export const MODEL_TASK_SETTINGS = Symbol('MODEL_TASK_SETTINGS');
+
+type Request = EventOfType<'conversation.model-task-requested.v1'>;
+type FailureCode = EventData<'conversation.model-task-failed.v1'>['code'];
+type Classify = Extract<ModelTaskInput, { kind: 'classify-intent' }>;
+
+/** Tenant+version indexes kept; a version's examples never change, so entries never go stale. */
+const INDEX_CACHE_LIMIT = 200;
+const INTENT_MAX_TOKENS = 32;
+const SLOTS_MAX_TOKENS = 256;
+const SUMMARY_MAX_TOKENS = 300;
+
+/**
+ * Model work other services ask for: intent classification (embeddings fast path, then the model with
+ * output constrained to the labels), slot extraction against a JSON Schema, summaries. Every task ends
+ * in exactly one recorded outcome, completed or failed (the id is derived from the task), so sessions
+ * and replay read the result instead of calling a model.
+ */
+@Injectable()
+export class RunModelTaskHandler {
+  /** Example embeddings per tenant and settings version: computed once, reused by every message. */
+  private readonly indexes = new Map<string, Promise<IntentIndex>>();
+
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(TenantSettingsStreams) private readonly tenantSettings: TenantSettingsStreams,
+    @Inject(LLM_CLIENT) private readonly llm: LlmClient,
+    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: EmbeddingsClient,
+    @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
+    @Inject(MODEL_TASK_SETTINGS) private readonly settings: ModelTaskSettings,
+    @Inject(PINO_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async execute({ request }: RunModelTaskCommand): Promise<void> {
+    const outcome = await this.run(request);
+    await this.store.append(
+      {
+        tenantId: request.tenantId,
+        streamId: request.conversationId,
+        kind: 'conversation',
+        causationId: request.eventId,
+        correlationId: request.correlationId,
+        expectedVersion: 'any',
+      },
+      [outcome],
+    );
+  }
+
+  private async run(request: Request): Promise<ModelTaskOutcome> {
+    const { taskId, task } = request.data;
+    // Settings come from the store: an outage there is retried by the consumer, not a task failure.
+    const tenant =
+      task.kind === 'classify-intent'
+        ? effectiveSettings(await this.tenantSettings.atVersion(request.tenantId, request.data.configVersion))
+        : null;
+    const startedAt = performance.now();
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs);
+    try {
+      const { result, model } = await this.perform(request, task, tenant, deadline);
+      const totalMs = Math.round((performance.now() - startedAt) * 10) / 10;
+      return modelTaskCompleted({ taskId, result, model, timings: { totalMs } });
+    } catch (error) {
+      // A full model queue is back-pressure, not the task's failure: Kafka delivers it again later.
+      if (error instanceof AppError && error.code === 'dependency-unavailable') throw error;
+      const code = taskFailureCode(error, deadline.aborted);
+      this.logger.warn({ err: error, taskId, kind: task.kind, code }, 'model task failed');
+      return modelTaskFailed({
+        taskId,
+        kind: task.kind,
+        code,
+        message: (error instanceof Error ? error.message : String(error)).slice(0, 2_000),
+      });
+    }
+  }
+
+  private async perform(
+    request: Request,
+    task: ModelTaskInput,
+    tenant: ReturnType<typeof effectiveSettings> | null,
+    signal: AbortSignal,
+  ): Promise<{ result: ModelTaskResult; model: string }> {
+    switch (task.kind) {
+      case 'classify-intent': {
+        if (!tenant) throw new Error('classify-intent without settings');
+        const key = `${request.tenantId}\u0000${request.data.configVersion}`;
+        return this.classify(request.tenantId, task, tenant, key, signal);
+      }
+      case 'extract-slots': {
+        const completion = await this.complete(
+          request.tenantId,
+          slotPrompt(task),
+          { maxTokens: SLOTS_MAX_TOKENS, jsonSchema: slotSchema(task), temperature: 0 },
+          signal,
+        );
+        return {
+          result: { kind: 'extract-slots', slots: parseSlots(completion.text, task) },
+          model: this.llm.model,
+        };
+      }
+      case 'summarize': {
+        const completion = await this.complete(
+          request.tenantId,
+          summaryPrompt(task),
+          { maxTokens: SUMMARY_MAX_TOKENS, temperature: 0 },
+          signal,
+        );
+        return {
+          result: {
+            kind: 'summarize',
+            summary: parseSummary(completion.text),
+            coversUpToSequence: task.coversUpToSequence,
+          },
+          model: this.llm.model,
+        };
+      }
+      default: {
+        const unexpected: never = task;
+        throw new Error(`unhandled model task ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  /** Nearest centroid when confident enough; otherwise the model, which can only answer a known label. */
+  private async classify(
+    tenantId: string,
+    task: Classify,
+    { intents, fastPathMinConfidence }: ReturnType<typeof effectiveSettings>,
+    cacheKey: string,
+    signal: AbortSignal,
+  ): Promise<{ result: ModelTaskResult; model: string }> {
+    const index = await this.indexFor(cacheKey, intents, signal);
+    const [vector] = await this.embeddings.embed([task.text], signal);
+    const ranking = vector ? index.rank(vector) : null;
+    if (ranking && ranking.confidence >= fastPathMinConfidence) {
+      return {
+        result: { kind: 'classify-intent', path: 'fast', ...ranking },
+        model: this.embeddings.model,
+      };
+    }
+    const labels = intents.map((intent) => intent.name);
+    const completion = await this.complete(
+      tenantId,
+      intentPrompt(intents, task.text),
+      { maxTokens: INTENT_MAX_TOKENS, jsonSchema: intentSchema(labels), temperature: 0 },
+      signal,
+    );
+    const label = parseIntent(completion.text, labels);
+    // The model gives no calibrated probability: the confidence recorded is how much the embeddings
+    // agree with its label (0 when the label has no examples), the candidates the embeddings' ranking.
+    const agreement =
+      ranking === null
+        ? 0
+        : label === ranking.label
+          ? ranking.confidence
+          : (ranking.candidates.find((candidate) => candidate.label === label)?.score ?? 0);
+    const candidates = ranking
+      ? [{ label: ranking.label, score: ranking.confidence }, ...ranking.candidates]
+          .filter((candidate) => candidate.label !== label)
+          .slice(0, 5)
+      : [];
+    return {
+      result: { kind: 'classify-intent', label, confidence: agreement, path: 'llm', candidates },
+      model: this.llm.model,
+    };
+  }
+
+  /** A model call in its turn: the dispatcher shares the server's slots between replies and tasks. */
+  private complete(
+    tenantId: string,
+    messages: ChatMessage[],
+    options: CompleteOptions,
+    signal: AbortSignal,
+  ): Promise<Completion> {
+    return this.dispatcher.run(tenantId, () => this.llm.complete(messages, options, signal), signal);
+  }
+
+  private indexFor(
+    key: string,
+    intents: readonly IntentDefinition[],
+    signal: AbortSignal,
+  ): Promise<IntentIndex> {
+    const cached = this.indexes.get(key);
+    if (cached) return cached;
+    const examples = intents.flatMap((intent) =>
+      intent.examples.map((text) => ({ label: intent.name, text })),
+    );
+    const building = this.embeddings
+      .embed(
+        examples.map((example) => example.text),
+        signal,
+      )
+      .then((vectors) =>
+        IntentIndex.build(examples.map((example, i) => ({ label: example.label, vector: vectors[i] ?? [] }))),
+      );
+    // A failed build is not cached: the next message tries again.
+    building.catch(() => this.indexes.delete(key));
+    if (this.indexes.size >= INDEX_CACHE_LIMIT) this.indexes.clear();
+    this.indexes.set(key, building);
+    return building;
+  }
+}
+
+function taskFailureCode(error: unknown, timedOut: boolean): FailureCode {
+  if (timedOut) return 'model-timeout';
+  if (error instanceof InvalidOutputError) return 'invalid-output';
+  return isConnectionError(error) ? 'model-unavailable' : 'model-error';
+}
+
+function isConnectionError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /connect|ECONNREFUSED|ECONNRESET|fetch failed|network/i.test(`${error.name} ${error.message}`)
+  );
+}
