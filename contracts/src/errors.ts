@@ -16,6 +16,11 @@ export const ERROR_CATALOG = {
   'conversation-not-found': { status: 404, title: 'No such conversation for this tenant', retryable: false },
   'conversation-exists': { status: 409, title: 'The conversation already exists', retryable: false },
   'conversation-closed': { status: 409, title: 'The conversation is closed', retryable: false },
+  'conversation-not-handed-off': {
+    status: 409,
+    title: 'The conversation is not with a human agent',
+    retryable: false,
+  },
   'concurrency-conflict': {
     status: 409,
     title: 'The conversation changed meanwhile; retry',

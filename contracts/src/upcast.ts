@@ -22,6 +22,17 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.model-task-completed.v1':
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
+    case 'conversation.reference-assigned.v1':
+    case 'conversation.intent-resolved.v1':
+    case 'conversation.slot-filled.v1':
+    case 'conversation.slot-corrected.v1':
+    case 'conversation.slot-rejected.v1':
+    case 'conversation.bot-message-sent.v1':
+    case 'conversation.handed-off.v1':
+    case 'conversation.agent-message-sent.v1':
+    case 'conversation.returned-to-bot.v1':
+    case 'conversation.inactivity-timed-out.v1':
+    case 'conversation.knowledge-wait-expired.v1':
     case 'tenant.settings-updated.v1':
     case 'access.denied.v1':
     case 'access.raw-data-read.v1':

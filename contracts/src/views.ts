@@ -10,15 +10,61 @@ import { ConversationEventSchema } from './events';
  */
 
 /** The machine's states; `new` never reaches a view, since a conversation exists from its started event. */
-export const ConversationStatusSchema = z.enum(['new', 'greeting', 'collecting', 'answering', 'closed']);
+export const ConversationStatusSchema = z.enum([
+  'new',
+  'greeting',
+  'collecting',
+  'answering',
+  'handed-off',
+  'closed',
+  'archived',
+]);
 
 export const TranscriptEntrySchema = z.object({
-  /** messageId for customer messages, turnId for assistant replies. */
+  /** messageId for customer, bot-template and agent messages, turnId for model replies. */
   id: z.uuid(),
-  role: z.enum(['customer', 'assistant']),
+  role: z.enum(['customer', 'assistant', 'agent']),
   text: z.string(),
   sequence: z.number().int().min(1),
 });
+
+export const SlotValueViewSchema = z.object({
+  value: z.union([z.string(), z.number()]),
+  /** `pattern`: a validator found it in the text; `model`: the extract-slots task did. */
+  source: z.enum(['pattern', 'model']),
+  messageId: z.uuid(),
+  sequence: z.number().int().min(1),
+});
+
+/** What the bot understood and where the conversation stands: the machine's state, as of one event. */
+const UnderstandingFields = {
+  /** The intent the bot acts on (the last one recognised), with how it was recognised. */
+  intent: z
+    .object({
+      name: z.string(),
+      label: z.string().nullable(),
+      confidence: z.number(),
+      path: z.enum(['fast', 'llm', 'fallback']),
+      messageId: z.uuid(),
+      sequence: z.number().int().min(1),
+    })
+    .nullable(),
+  slots: z.record(z.string(), SlotValueViewSchema),
+  /** The slot the bot last asked for, until the customer answers. */
+  awaitingSlot: z.string().nullable(),
+  /** Older turns folded by the summarize task; prompts use it with the turns after it. */
+  summary: z.object({ text: z.string(), coversUpToSequence: z.number().int().min(1) }).nullable(),
+  /** Set while a human agent has the conversation; the bot stays silent. */
+  handoff: z
+    .object({
+      reason: z.enum(['customer-request', 'complaint', 'failed-turns']),
+      intent: z.string().nullable(),
+      sinceSequence: z.number().int().min(1),
+    })
+    .nullable(),
+  /** Consecutive turns the bot could not help with (the tenant's handoffAfterFailedTurns hands off). */
+  failedTurns: z.number().int().min(0),
+};
 
 export const ConversationViewSchema = z
   .object({
@@ -31,6 +77,8 @@ export const ConversationViewSchema = z
     lastActivityAt: z.iso.datetime({ offset: true }),
     /** The tenant settings version the conversation runs under (0: the engine's defaults). */
     configVersion: z.number().int().min(0),
+    /** `<tenant>-<yyyymmdd>-<8 chars>`, to read over the phone; null for conversations from before references. */
+    reference: z.string().nullable(),
     channel: z.string().nullable(),
     locale: z.string().nullable(),
     labels: z.record(z.string(), z.string()),
@@ -48,6 +96,7 @@ export const ConversationViewSchema = z
     turnsCompleted: z.number().int().min(0),
     lastFailure: z.object({ turnId: z.uuid(), code: z.string(), message: z.string() }).nullable(),
     closedReason: z.string().nullable(),
+    ...UnderstandingFields,
   })
   .meta({
     title: 'Conversation',
@@ -55,6 +104,39 @@ export const ConversationViewSchema = z
   });
 
 export type ConversationView = z.infer<typeof ConversationViewSchema>;
+
+/** `GET /v1/conversations/{id}/state?at=<sequence>`: the machine's state as of one event. */
+export const ConversationStateAtSchema = z
+  .object({
+    conversationId: z.uuid(),
+    /** The sequence of the last event folded in (the `at` asked for, or the stream's end). */
+    at: z.number().int().min(1),
+    status: ConversationStatusSchema,
+    configVersion: z.number().int().min(0),
+    reference: z.string().nullable(),
+    pendingMessageIds: z.array(z.uuid()),
+    closedReason: z.string().nullable(),
+    ...UnderstandingFields,
+  })
+  .meta({
+    title: 'ConversationStateAt',
+    description: 'The conversation machine’s state after one event: its stream folded up to that sequence.',
+  });
+
+export type ConversationStateAt = z.infer<typeof ConversationStateAtSchema>;
+
+/** `GET /v1/conversations?reference=`: the conversations with that reference (zero or one). */
+export const ConversationSearchSchema = z.object({
+  conversations: z.array(
+    z.object({
+      conversationId: z.uuid(),
+      reference: z.string(),
+      startedAt: z.iso.datetime({ offset: true }),
+    }),
+  ),
+});
+
+export type ConversationSearch = z.infer<typeof ConversationSearchSchema>;
 
 /** `202` to `POST /v1/conversations/{id}/messages`. */
 export const MessageAcceptedSchema = z.object({

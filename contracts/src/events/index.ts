@@ -17,12 +17,26 @@ import {
   ModelTaskFailed,
   ModelTaskRequested,
 } from './understanding.events';
+import {
+  ReferenceAssigned,
+  IntentResolved,
+  SlotFilled,
+  SlotCorrected,
+  SlotRejected,
+  BotMessageSent,
+  HandedOff,
+  AgentMessageSent,
+  ReturnedToBot,
+  InactivityTimedOut,
+  KnowledgeWaitExpired,
+} from './dialogue.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
 export * from './tenant-settings.events';
 export * from './understanding.events';
 export * from './access.events';
+export * from './dialogue.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -42,6 +56,17 @@ export const EVENT_DEFINITIONS = [
   ModelTaskCompleted,
   ModelTaskFailed,
   KnowledgeRetrieved,
+  ReferenceAssigned,
+  IntentResolved,
+  SlotFilled,
+  SlotCorrected,
+  SlotRejected,
+  BotMessageSent,
+  HandedOff,
+  AgentMessageSent,
+  ReturnedToBot,
+  InactivityTimedOut,
+  KnowledgeWaitExpired,
   TenantSettingsUpdated,
   AccessDenied,
   RawDataRead,
@@ -60,6 +85,17 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ModelTaskCompleted.schema,
   ModelTaskFailed.schema,
   KnowledgeRetrieved.schema,
+  ReferenceAssigned.schema,
+  IntentResolved.schema,
+  SlotFilled.schema,
+  SlotCorrected.schema,
+  SlotRejected.schema,
+  BotMessageSent.schema,
+  HandedOff.schema,
+  AgentMessageSent.schema,
+  ReturnedToBot.schema,
+  InactivityTimedOut.schema,
+  KnowledgeWaitExpired.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

@@ -1,9 +1,13 @@
 import type { z } from 'zod';
 import {
+  ConversationSearchSchema,
+  ConversationStateAtSchema,
   ConversationViewSchema,
   EventPageSchema,
   MessageAcceptedSchema,
   type ConversationEvent,
+  type ConversationSearch,
+  type ConversationStateAt,
   type ConversationView,
   type EventData,
   type EventPage,
@@ -84,6 +88,48 @@ export class GatewayClient {
 
   getConversation(conversationId: string): Promise<ConversationView> {
     return this.call('GET', conversationPath(conversationId), 200, ConversationViewSchema);
+  }
+
+  /** The machine's state (intent, slots, summary, handoff) as of event `at`; without it, the live state. */
+  getState(conversationId: string, at?: number): Promise<ConversationStateAt> {
+    const query = at === undefined ? '' : `?at=${at}`;
+    return this.call(
+      'GET',
+      `${conversationPath(conversationId)}/state${query}`,
+      200,
+      ConversationStateAtSchema,
+    );
+  }
+
+  /** Conversations with a readable reference (`<tenant>-<yyyymmdd>-<8 chars>`). */
+  findByReference(reference: string): Promise<ConversationSearch> {
+    const query = new URLSearchParams({ reference });
+    return this.call('GET', `/v1/conversations?${query.toString()}`, 200, ConversationSearchSchema);
+  }
+
+  /** A human agent writes to the customer of a handed-off conversation. */
+  sendAgentMessage(conversationId: string, agentId: string, text: string): Promise<MessageAccepted> {
+    return this.call(
+      'POST',
+      `${conversationPath(conversationId)}/agent-messages`,
+      202,
+      MessageAcceptedSchema,
+      {
+        json: { agentId, text },
+      },
+    );
+  }
+
+  returnToBot(conversationId: string, agentId: string): Promise<ConversationView> {
+    return this.call(
+      'POST',
+      `${conversationPath(conversationId)}/return-to-bot`,
+      200,
+      ConversationViewSchema,
+      {
+        json: { agentId },
+      },
+    );
   }
 
   /** One page of the stream: events with a sequence above `after`; follow `nextAfter` until null. */

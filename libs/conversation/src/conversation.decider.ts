@@ -1,13 +1,21 @@
-import { AppError, type EventData, type PendingEvent, type TenantSettings } from '@contracts';
+import { AppError, type Citation, type EventData, type PendingEvent, type TenantSettings } from '@contracts';
 import type { ConversationState } from './conversation.state';
 import { contextOf, statusOf } from './conversation.state';
 import { DerivedIds } from './ids';
 
 /** Commands a frontend can issue. Ids are generated at the edge and passed in, never inside. */
 export type ConversationCommand =
-  | { type: 'start-conversation'; eventId: string; data: EventData<'conversation.started.v2'> }
+  | {
+      type: 'start-conversation';
+      eventId: string;
+      data: EventData<'conversation.started.v2'>;
+      /** The readable reference, drawn at the edge (random) and recorded with the start. */
+      reference?: string;
+    }
   | { type: 'receive-message'; eventId: string; messageId: string; text: string }
-  | { type: 'close-conversation'; eventId: string; reason: EventData<'conversation.closed.v1'>['reason'] };
+  | { type: 'close-conversation'; eventId: string; reason: EventData<'conversation.closed.v1'>['reason'] }
+  | { type: 'send-agent-message'; eventId: string; messageId: string; agentId: string; text: string }
+  | { type: 'return-to-bot'; eventId: string; agentId: string };
 
 /**
  * decide(command, state) -> events. Pure: rejects with a coded error, or returns what happened.
@@ -18,14 +26,25 @@ export function decide(command: ConversationCommand, state: ConversationState): 
   switch (command.type) {
     case 'start-conversation':
       if (status !== 'new') throw new AppError('conversation-exists');
-      return [{ eventId: command.eventId, type: 'conversation.started.v2', data: command.data }];
+      return [
+        { eventId: command.eventId, type: 'conversation.started.v2', data: command.data },
+        ...(command.reference === undefined
+          ? []
+          : [
+              {
+                eventId: DerivedIds.referenceAssigned(command.eventId),
+                type: 'conversation.reference-assigned.v1' as const,
+                data: { reference: command.reference },
+              },
+            ]),
+      ];
     case 'receive-message': {
       if (status === 'new') throw new AppError('conversation-not-found');
       const seen = contextOf(state).transcript.find((entry) => entry.id === command.messageId);
       // A retry must repeat the request; a reused key with another text would silently drop it.
       if (seen && seen.text !== command.text) throw new AppError('idempotency-key-reused');
       if (seen) return [];
-      if (status === 'closed') throw new AppError('conversation-closed');
+      if (status === 'closed' || status === 'archived') throw new AppError('conversation-closed');
       return [
         {
           eventId: command.eventId,
@@ -36,8 +55,35 @@ export function decide(command: ConversationCommand, state: ConversationState): 
     }
     case 'close-conversation':
       if (status === 'new') throw new AppError('conversation-not-found');
-      if (status === 'closed') return [];
+      if (status === 'closed' || status === 'archived') return [];
       return [{ eventId: command.eventId, type: 'conversation.closed.v1', data: { reason: command.reason } }];
+    case 'send-agent-message': {
+      if (status === 'new') throw new AppError('conversation-not-found');
+      const seen = contextOf(state).transcript.find((entry) => entry.id === command.messageId);
+      if (seen && seen.text !== command.text) throw new AppError('idempotency-key-reused');
+      if (seen) return [];
+      if (status === 'closed' || status === 'archived') throw new AppError('conversation-closed');
+      // Only a handed-off conversation has an agent; otherwise the bot is the one answering.
+      if (status !== 'handed-off') throw new AppError('conversation-not-handed-off');
+      return [
+        {
+          eventId: command.eventId,
+          type: 'conversation.agent-message-sent.v1',
+          data: { messageId: command.messageId, agentId: command.agentId, text: command.text },
+        },
+      ];
+    }
+    case 'return-to-bot':
+      if (status === 'new') throw new AppError('conversation-not-found');
+      if (status === 'closed' || status === 'archived') throw new AppError('conversation-closed');
+      if (status !== 'handed-off') throw new AppError('conversation-not-handed-off');
+      return [
+        {
+          eventId: command.eventId,
+          type: 'conversation.returned-to-bot.v1',
+          data: { agentId: command.agentId },
+        },
+      ];
     default:
       return assertNever(command);
   }
@@ -60,10 +106,16 @@ export function replyPolicyFor(defaults: ReplyPolicy, settings: TenantSettings):
 }
 
 /**
- * The session's reaction: when customer messages wait and no turn is open, ask for a reply.
- * The turn id is derived from the messages it answers, so reprocessing yields the same event.
+ * The reply request for the waiting customer messages, when no turn is open. The turn id is derived
+ * from the messages it answers, so reprocessing yields the same event. The prompt carries the tenant's
+ * instructions, the knowledge found for the turn (cited as [n]), the request and its slots, the summary
+ * of older turns and the recent turns verbatim: it is recorded exactly as sent.
  */
-export function decideReply(state: ConversationState, policy: ReplyPolicy): PendingEvent[] {
+export function decideReply(
+  state: ConversationState,
+  policy: ReplyPolicy,
+  turn: { knowledge: readonly Citation[] } = { knowledge: [] },
+): PendingEvent[] {
   const context = contextOf(state);
   if (
     statusOf(state) !== 'answering' ||
@@ -77,9 +129,11 @@ export function decideReply(state: ConversationState, policy: ReplyPolicy): Pend
   // The messages being answered go last, after replies that were streaming when they arrived, so the
   // prompt ends with the open question. slice(-0) would keep everything: a limit of 0 means no history.
   const pending = new Set(context.pendingMessageIds);
+  const covered = context.summary?.coversUpToSequence ?? 0;
+  const transcript = context.transcript.filter((entry) => entry.sequence > covered || pending.has(entry.id));
   const ordered = [
-    ...context.transcript.filter((entry) => !pending.has(entry.id)),
-    ...context.transcript.filter((entry) => pending.has(entry.id)),
+    ...transcript.filter((entry) => !pending.has(entry.id)),
+    ...transcript.filter((entry) => pending.has(entry.id)),
   ];
   const recent = policy.historyLimit > 0 ? ordered.slice(-policy.historyLimit) : [];
   const history = recent.map((entry) => ({
@@ -93,11 +147,34 @@ export function decideReply(state: ConversationState, policy: ReplyPolicy): Pend
       data: {
         turnId,
         inReplyTo: [...context.pendingMessageIds],
-        prompt: [{ role: 'system', content: policy.systemPrompt }, ...history],
+        prompt: [{ role: 'system', content: systemContent(policy, context, turn.knowledge) }, ...history],
         maxTokens: policy.maxTokens,
       },
     },
   ];
+}
+
+function systemContent(
+  policy: ReplyPolicy,
+  context: ReturnType<typeof contextOf>,
+  knowledge: readonly Citation[],
+): string {
+  const parts = [policy.systemPrompt];
+  if (knowledge.length > 0) {
+    parts.push(
+      'Knowledge base excerpts; answer from them when they apply and cite each one you use as [n]:\n' +
+        knowledge.map((hit, index) => `[${index + 1}] ${hit.title}: ${hit.text}`).join('\n'),
+    );
+  }
+  if (context.intent !== null) {
+    const slots = Object.entries(context.slots).map(([name, slot]) => `${name}: ${String(slot.value)}`);
+    parts.push(
+      `The customer's request: ${context.intent.name}.` +
+        (slots.length > 0 ? ` Details already given: ${slots.join('; ')}.` : ''),
+    );
+  }
+  if (context.summary !== null) parts.push(`Summary of the earlier conversation: ${context.summary.text}`);
+  return parts.join('\n\n');
 }
 
 export function assertNever(value: never): never {

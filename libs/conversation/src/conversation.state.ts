@@ -1,5 +1,10 @@
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { AppError, type ConversationEvent, type ConversationView } from '@contracts';
+import { createActor, initialTransition, type SnapshotFrom } from 'xstate';
+import {
+  AppError,
+  type ConversationEvent,
+  type ConversationStateAt,
+  type ConversationView,
+} from '@contracts';
 import {
   conversationMachine,
   type ConversationContext,
@@ -28,6 +33,32 @@ export function initialState(): ConversationState {
   };
 }
 
+type MachineScope = Parameters<typeof conversationMachine.transition>[2];
+let scope: MachineScope | null = null;
+
+/**
+ * One inert actor scope for every transition. xstate's `transition()` builds a new actor (and its
+ * initial snapshot) per call, which made a 200-event fold cost ~8 ms; the machine has no children,
+ * delays or side effects (assign only), so one scope that executes nothing serves every fold.
+ */
+function machineScope(): MachineScope {
+  if (scope === null) {
+    const self = createActor(conversationMachine);
+    scope = {
+      self,
+      defer: () => {},
+      id: '',
+      logger: () => {},
+      sessionId: '',
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: () => {},
+    } as MachineScope;
+  }
+  return scope;
+}
+
 /** evolve(state, event) -> state. Pure: the same stream always folds to the same state. */
 export function evolve(state: ConversationState, event: ConversationEvent): ConversationState {
   if (event.sequence !== state.version + 1) {
@@ -43,7 +74,7 @@ export function evolve(state: ConversationState, event: ConversationEvent): Conv
       conversationId: event.conversationId,
     });
   }
-  const [snapshot] = transition(conversationMachine, state.snapshot, event);
+  const snapshot = conversationMachine.transition(state.snapshot, event, machineScope());
   return {
     snapshot,
     tenantId: event.tenantId,
@@ -87,6 +118,7 @@ export function toView(state: ConversationState): ConversationView {
   if (state.conversationId === null || state.tenantId === null || state.startedAt === null) {
     throw new AppError('conversation-not-found');
   }
+  const context = contextOf(state);
   return {
     conversationId: state.conversationId,
     tenantId: state.tenantId,
@@ -94,6 +126,44 @@ export function toView(state: ConversationState): ConversationView {
     version: state.version,
     startedAt: state.startedAt,
     lastActivityAt: state.lastActivityAt ?? state.startedAt,
-    ...contextOf(state),
+    configVersion: context.configVersion,
+    reference: context.reference,
+    channel: context.channel,
+    locale: context.locale,
+    labels: context.labels,
+    transcript: context.transcript,
+    pendingMessageIds: context.pendingMessageIds,
+    activeTurn: context.activeTurn,
+    turnsCompleted: context.turnsCompleted,
+    lastFailure: context.lastFailure,
+    closedReason: context.closedReason,
+    ...understandingOf(context),
+  };
+}
+
+function understandingOf(context: ConversationContext) {
+  return {
+    intent: context.intent,
+    slots: context.slots,
+    awaitingSlot: context.awaitingSlot,
+    summary: context.summary,
+    handoff: context.handoff,
+    failedTurns: context.failedTurns,
+  };
+}
+
+/** What `GET /v1/conversations/{id}/state?at=` returns: the machine's state after the last event folded. */
+export function toStateAt(state: ConversationState): ConversationStateAt {
+  if (state.conversationId === null) throw new AppError('conversation-not-found');
+  const context = contextOf(state);
+  return {
+    conversationId: state.conversationId,
+    at: state.version,
+    status: statusOf(state),
+    configVersion: context.configVersion,
+    reference: context.reference,
+    pendingMessageIds: context.pendingMessageIds,
+    closedReason: context.closedReason,
+    ...understandingOf(context),
   };
 }

@@ -34,6 +34,28 @@ export const DerivedIds = {
   /** One outcome per turn, whichever attempt produced it: completed and failed ids are fixed by the turn. */
   replyCompleted: (turnId: string) => derivedId(turnId, 'completed'),
   replyFailed: (turnId: string) => derivedId(turnId, 'failed'),
+  /** One classification per message; one extraction per message, intent and slot list. */
+  classifyTask: (messageId: string) => derivedId('classify-intent', messageId),
+  extractTask: (messageId: string, intent: string, slots: readonly string[]) =>
+    derivedId('extract-slots', messageId, intent, ...slots),
+  /** A summary is identified by how far it reaches: the same reach, the same task. */
+  summarizeTask: (conversationId: string, coversUpToSequence: number) =>
+    derivedId('summarize', conversationId, String(coversUpToSequence)),
+  modelTaskRequested: (taskId: string) => derivedId('model-task-requested', taskId),
+  intentResolved: (messageId: string) => derivedId('intent-resolved', messageId),
+  /** A message fills, corrects or has refused a given slot at most once. */
+  slotEvent: (messageId: string, slot: string) => derivedId('slot', messageId, slot),
+  botMessage: (conversationId: string, inReplyTo: readonly string[], template: string) =>
+    derivedId('bot-message', conversationId, template, ...inReplyTo),
+  botMessageSent: (messageId: string) => derivedId('bot-message-sent', messageId),
+  handedOff: (conversationId: string, inReplyTo: readonly string[]) =>
+    derivedId('handed-off', conversationId, ...inReplyTo),
+  referenceAssigned: (startedEventId: string) => derivedId('reference-assigned', startedEventId),
+  /** A silence is identified by the activity it follows: one timer, one timeout, however often it fires. */
+  inactivityTimer: (conversationId: string, lastActivitySequence: number) =>
+    derivedId('inactivity-timer', conversationId, String(lastActivitySequence)),
+  knowledgeWaitTimer: (messageId: string) => derivedId('knowledge-wait-timer', messageId),
+  timerFired: (timerId: string) => derivedId('timer-fired', timerId),
   /**
    * A model task has one outcome, completed or failed: both share this id, so a redelivered request whose
    * first run failed (or succeeded) cannot add a second, different outcome.

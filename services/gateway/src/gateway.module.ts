@@ -2,6 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
+  AgentMessagesHandler,
+  FindByReferenceHandler,
+  GetConversationStateHandler,
+  REFERENCE_GENERATOR,
+  randomReferences,
   CloseConversationHandler,
   ConversationsController,
   GetConversationHandler,
@@ -12,6 +17,7 @@ import {
   randomIds,
 } from './conversations';
 import type { GatewayConfig } from './gateway.config';
+import { GATEWAY_TABLES } from './migrations';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -20,6 +26,9 @@ const USE_CASES = [
   CloseConversationHandler,
   GetConversationHandler,
   ListConversationEventsHandler,
+  GetConversationStateHandler,
+  FindByReferenceHandler,
+  AgentMessagesHandler,
 ];
 
 @Module({})
@@ -29,7 +38,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         PlatformModule.forService('gateway', config),
-        StoreModule.forService(),
+        StoreModule.forService({ ownTables: GATEWAY_TABLES }),
         KafkaModule.forService(),
         RelayModule.forService(),
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
@@ -39,6 +48,7 @@ export class GatewayModule {
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
+        { provide: REFERENCE_GENERATOR, useValue: randomReferences },
         PrincipalResolver,
         AccessLog,
         ApiKeyGuard,

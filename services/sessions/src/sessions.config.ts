@@ -14,6 +14,10 @@ export const SessionsConfigSchema = z.object({
     ),
   HISTORY_LIMIT: z.coerce.number().int().min(1).max(100).default(12),
   REPLY_MAX_TOKENS: z.coerce.number().int().min(16).max(4096).default(256),
+  /** How long a turn waits for retrieval's knowledge before it goes on without (a timer, so an event). */
+  KNOWLEDGE_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  /** How often the timer leader looks for due timers. */
+  TIMER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });
 
 export type SessionsConfig = z.output<typeof SessionsConfigSchema>;

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
-import { REPLY_POLICY, RequestReplyHandler } from './request-reply';
+import { AdvanceConversationHandler, KNOWLEDGE_WAIT_MS, REPLY_POLICY } from './advance-conversation';
+import { SESSIONS_TABLES } from './migrations';
+import { TIMER_SETTINGS, TimerRepository, TimerScheduler } from './timers';
 import { SessionsEventsController } from './sessions.events.controller';
 import type { SessionsConfig } from './sessions.config';
 
@@ -11,7 +13,7 @@ export class SessionsModule {
       module: SessionsModule,
       imports: [
         PlatformModule.forService('sessions', config),
-        StoreModule.forService(),
+        StoreModule.forService({ ownTables: SESSIONS_TABLES }),
         KafkaModule.forService(),
         RelayModule.forService(),
         ConsumerModule.forService({ groupId: 'sessions' }),
@@ -26,7 +28,14 @@ export class SessionsModule {
             maxTokens: config.REPLY_MAX_TOKENS,
           },
         },
-        RequestReplyHandler,
+        { provide: KNOWLEDGE_WAIT_MS, useValue: config.KNOWLEDGE_WAIT_MS },
+        {
+          provide: TIMER_SETTINGS,
+          useValue: { databaseUrl: config.DATABASE_URL, pollIntervalMs: config.TIMER_POLL_MS },
+        },
+        TimerRepository,
+        TimerScheduler,
+        AdvanceConversationHandler,
       ],
     };
   }

@@ -43,7 +43,20 @@ export function summarize(
     case 'conversation.model-task-completed.v1':
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
+    case 'conversation.knowledge-wait-expired.v1':
+    case 'conversation.reference-assigned.v1':
+    case 'conversation.intent-resolved.v1':
+    case 'conversation.slot-filled.v1':
+    case 'conversation.slot-corrected.v1':
+    case 'conversation.slot-rejected.v1':
       return { ...row, lastSequence: event.sequence };
+    case 'conversation.bot-message-sent.v1':
+    case 'conversation.handed-off.v1':
+    case 'conversation.agent-message-sent.v1':
+    case 'conversation.returned-to-bot.v1':
+      return next;
+    case 'conversation.inactivity-timed-out.v1':
+      return { ...next, status: 'closed', closedReason: 'inactivity-timeout' };
     case 'conversation.reply-completed.v1':
       return {
         ...next,

@@ -10,15 +10,25 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { AppError, MAX_MESSAGE_BYTES } from '@contracts';
+import { AppError, MAX_MESSAGE_BYTES, type ConversationSearch, type ConversationStateAt } from '@contracts';
 import type { ConversationView } from '@libs/conversation';
 import type { Tenant } from '@libs/event-store';
 import { ApiKeyGuard, CurrentTenant, Roles } from '../auth';
 import { parseInput } from '../http/parse-input';
+import { AgentMessagesHandler, ReturnToBotCommand, SendAgentMessageCommand } from './agent-messages';
 import { CloseConversationCommand, CloseConversationHandler } from './close-conversation';
+import {
+  GetConversationStateHandler,
+  GetConversationStateQuery,
+} from './conversation-state/conversation-state.handler';
+import { FindByReferenceHandler, FindByReferenceQuery } from './find-by-reference/find-by-reference.handler';
 import { conversationRef } from './conversation-ref';
 import {
+  AgentMessageBody,
   CloseConversationBody,
+  ReturnToBotBody,
+  SearchConversationsQuery,
+  StateAtQuery,
   ListEventsQuery,
   SendMessageBody,
   SendMessageHeaders,
@@ -48,7 +58,55 @@ export class ConversationsController {
     @Inject(CloseConversationHandler) private readonly closeConversation: CloseConversationHandler,
     @Inject(GetConversationHandler) private readonly getConversation: GetConversationHandler,
     @Inject(ListConversationEventsHandler) private readonly listEvents: ListConversationEventsHandler,
+    @Inject(GetConversationStateHandler) private readonly stateAt: GetConversationStateHandler,
+    @Inject(FindByReferenceHandler) private readonly byReference: FindByReferenceHandler,
+    @Inject(AgentMessagesHandler) private readonly agents: AgentMessagesHandler,
   ) {}
+
+  @Get()
+  async search(@CurrentTenant() tenant: Tenant, @Query() query: unknown): Promise<ConversationSearch> {
+    const { reference } = parseInput(SearchConversationsQuery, query);
+    // Read over the phone: the random part is upper case whatever the caller typed.
+    const normalised = reference.replace(/-([^-]{8})$/, (part) => part.toUpperCase());
+    return this.byReference.execute(new FindByReferenceQuery(tenant.id, normalised));
+  }
+
+  @Get(':id/state')
+  async state(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<ConversationStateAt> {
+    const ref = conversationRef(tenant, id);
+    const { at } = parseInput(StateAtQuery, query);
+    return this.stateAt.execute(new GetConversationStateQuery(ref, at));
+  }
+
+  @Post(':id/agent-messages')
+  @HttpCode(202)
+  async agentMessage(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<MessageAccepted> {
+    const ref = conversationRef(tenant, id);
+    const input = parseInput(AgentMessageBody, body);
+    return this.agents.send(
+      new SendAgentMessageCommand(ref, input.agentId, input.text, input.clientMessageId ?? null),
+    );
+  }
+
+  @Post(':id/return-to-bot')
+  @HttpCode(200)
+  async returnToBot(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<ConversationView> {
+    const ref = conversationRef(tenant, id);
+    const input = parseInput(ReturnToBotBody, body);
+    return this.agents.returnToBot(new ReturnToBotCommand(ref, input.agentId));
+  }
 
   @Post()
   @HttpCode(201)

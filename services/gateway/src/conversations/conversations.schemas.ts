@@ -86,3 +86,39 @@ export const SendMessageAccepted = z.object({
   /** The message's position in the conversation's event stream. */
   sequence: z.number().int(),
 });
+
+export const AgentMessageBody = z
+  .object({
+    /** Who wrote it, as the contact centre names its agents. */
+    agentId: z.string().min(1).max(128),
+    text: MessageTextSchema,
+    /** Retrying with the same id records the message once. */
+    clientMessageId: IdempotencyKeySchema.optional(),
+  })
+  .strict();
+
+export const ReturnToBotBody = z.object({ agentId: z.string().min(1).max(128) }).strict();
+
+export const StateAtQuery = z
+  .object({
+    at: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_STREAM_SEQUENCE)
+      .optional()
+      .describe('The sequence of the event to stop at; absent: the live state.'),
+  })
+  .strict();
+
+export const SearchConversationsQuery = z
+  .object({
+    reference: z
+      .string()
+      .max(120)
+      .regex(/^[a-z0-9][a-z0-9_-]*-\d{8}-[A-Za-z0-9]{8}$/, 'a conversation reference')
+      .describe(
+        'A readable reference, `<tenant>-<yyyymmdd>-<8 chars>`; the 8 characters are matched case-insensitively.',
+      ),
+  })
+  .strict();

@@ -5,3 +5,7 @@ export { GetConversationHandler } from './get-conversation';
 export { ListConversationEventsHandler } from './list-conversation-events';
 export { SendMessageHandler } from './send-message';
 export { StartConversationHandler } from './start-conversation';
+export { AgentMessagesHandler } from './agent-messages';
+export { GetConversationStateHandler } from './conversation-state/conversation-state.handler';
+export { FindByReferenceHandler } from './find-by-reference/find-by-reference.handler';
+export * from './references';

@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import {
   ClientFrameSchema,
+  ConversationSearchSchema,
+  ConversationStateAtSchema,
   ConversationEventSchema,
   ConversationViewSchema,
   ERROR_CATALOG,
 } from '@contracts';
 import {
+  AgentMessageBody,
   CloseConversationBody,
+  ReturnToBotBody,
+  SearchConversationsQuery,
+  StateAtQuery,
   ConversationIdSchema,
   ListEventsQuery,
   SendMessageAccepted,
@@ -104,6 +110,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     security: [{ apiKey: [] }],
     paths: {
       '/v1/conversations': {
+        get: {
+          summary: 'Find conversations by their readable reference',
+          parameters: parametersOf(SearchConversationsQuery, 'query'),
+          responses: {
+            '200': {
+              description: 'The conversations with that reference: none or one',
+              content: { 'application/json': { schema: schema(ConversationSearchSchema) } },
+            },
+            '400': problemResponse('Not a reference'),
+            '401': standardErrors['401'],
+            '503': unavailable,
+          },
+        },
         post: {
           summary: 'Open a conversation',
           requestBody: {
@@ -172,6 +191,59 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
             ...bodyErrors,
             ...standardErrors,
+          },
+        },
+      },
+      '/v1/conversations/{id}/state': {
+        get: {
+          summary: 'The machine state (intent, slots, summary, handoff) as of any event',
+          parameters: [conversationId, ...parametersOf(StateAtQuery, 'query')],
+          responses: {
+            '200': {
+              description: 'The stream folded up to `at`',
+              content: { 'application/json': { schema: schema(ConversationStateAtSchema) } },
+            },
+            ...standardErrors,
+            '400': problemResponse('`at` is not a sequence'),
+          },
+        },
+      },
+      '/v1/conversations/{id}/agent-messages': {
+        post: {
+          summary: 'A human agent writes to the customer (only while the conversation is handed off)',
+          parameters: [conversationId],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(AgentMessageBody, 'input') } },
+          },
+          responses: {
+            '202': {
+              description: 'Recorded; it reaches the customer over the WebSocket',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/MessageAccepted' } } },
+            },
+            ...bodyErrors,
+            ...standardErrors,
+            '409': problemResponse('Closed, or not handed off (`conversation-not-handed-off`)'),
+            '422': problemResponse('The idempotency key was already used with a different text'),
+          },
+        },
+      },
+      '/v1/conversations/{id}/return-to-bot': {
+        post: {
+          summary: 'The human agent hands the conversation back to the bot',
+          parameters: [conversationId],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(ReturnToBotBody, 'input') } },
+          },
+          responses: {
+            '200': {
+              description: 'Back with the bot',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Conversation' } } },
+            },
+            ...bodyErrors,
+            ...standardErrors,
+            '409': problemResponse('Closed, or not handed off (`conversation-not-handed-off`)'),
           },
         },
       },

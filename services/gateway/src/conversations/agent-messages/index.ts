@@ -1,0 +1,2 @@
+export * from './agent-messages.commands';
+export * from './agent-messages.handler';

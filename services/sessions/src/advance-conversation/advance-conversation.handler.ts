@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConversationEvent } from '@contracts';
+import {
+  contextOf,
+  decideNext,
+  inactivityTimer,
+  knowledgeWaitTimer,
+  replyPolicyFor,
+  type ReplyPolicy,
+  type TurnPolicy,
+} from '@libs/conversation';
+import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
+import { effectiveSettings } from '@libs/tenant-settings';
+import { TimerRepository } from '../timers';
+import type { AdvanceConversationCommand } from './advance-conversation.command';
+
+export const REPLY_POLICY = Symbol('REPLY_POLICY');
+export const KNOWLEDGE_WAIT_MS = Symbol('KNOWLEDGE_WAIT_MS');
+
+@Injectable()
+export class AdvanceConversationHandler {
+  constructor(
+    @Inject(ConversationStreams) private readonly streams: ConversationStreams,
+    @Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams,
+    @Inject(TimerRepository) private readonly timers: TimerRepository,
+    @Inject(REPLY_POLICY) private readonly defaults: ReplyPolicy,
+    @Inject(KNOWLEDGE_WAIT_MS) private readonly knowledgeWaitMs: number,
+  ) {}
+
+  async execute({ trigger }: AdvanceConversationCommand): Promise<void> {
+    const ref = { tenantId: trigger.tenantId, conversationId: trigger.conversationId };
+    const causation = { causationId: trigger.eventId, correlationId: trigger.correlationId };
+    // The stream, not the Kafka message, is the truth: decide on the stored state, which may be ahead
+    // of the trigger. A redelivered trigger derives the same ids and appends nothing.
+    await this.streams.execute(ref, causation, async (state) => {
+      // The settings version the conversation started under, never the tenant's latest.
+      const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
+      await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
+      return decideNext(state, policy);
+    });
+  }
+
+  private async policyAt(tenantId: string, configVersion: number) {
+    const settings = await this.settings.atVersion(tenantId, configVersion);
+    const effective = effectiveSettings(settings);
+    const policy: TurnPolicy & { inactivityTimeoutSeconds: number } = {
+      ...replyPolicyFor(this.defaults, settings),
+      intents: effective.intents,
+      templates: effective.templates,
+      handoffAfterFailedTurns: effective.handoffAfterFailedTurns,
+      inactivityTimeoutSeconds: effective.inactivityTimeoutSeconds,
+    };
+    return policy;
+  }
+
+  /**
+   * Customer activity starts the silence the inactivity timer counts; a message starts the wait for
+   * its knowledge. Rows first, so a crash after this still leaves the timers behind; scheduling is
+   * idempotent (derived timer ids).
+   */
+  private async scheduleTimers(trigger: ConversationEvent, timeoutSeconds: number): Promise<void> {
+    if (trigger.type !== 'conversation.started.v2' && trigger.type !== 'conversation.message-received.v1')
+      return;
+    const ref = { tenantId: trigger.tenantId, conversationId: trigger.conversationId };
+    const at = Date.parse(trigger.occurredAt);
+    const causation = { causationId: trigger.eventId, correlationId: trigger.correlationId };
+    await this.timers.schedule({
+      ref,
+      timer: inactivityTimer(trigger.conversationId, trigger.sequence, timeoutSeconds),
+      dueAt: new Date(at + timeoutSeconds * 1000),
+      ...causation,
+    });
+    if (trigger.type === 'conversation.message-received.v1') {
+      await this.timers.schedule({
+        ref,
+        timer: knowledgeWaitTimer(trigger.data.messageId, this.knowledgeWaitMs),
+        dueAt: new Date(at + this.knowledgeWaitMs),
+        ...causation,
+      });
+    }
+  }
+}

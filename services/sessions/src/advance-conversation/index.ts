@@ -1,0 +1,2 @@
+export * from './advance-conversation.command';
+export * from './advance-conversation.handler';

@@ -1,2 +1,0 @@
-export * from './request-reply.command';
-export * from './request-reply.handler';

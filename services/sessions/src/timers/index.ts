@@ -1,0 +1,2 @@
+export * from './timer.repository';
+export * from './timer-scheduler';

@@ -1,0 +1,257 @@
+/**
+ * The bot as a customer-service agent, end to end on the real stack (the five services, PostgreSQL,
+ * Kafka, the embeddings server and llama-server): a Chinese refund conversation fills the order number
+ * from a message, asks for the missing reason, hands off on "转人工", and a human agent's message reaches
+ * the customer over the WebSocket while the bot stays silent; idle conversations are archived by their
+ * timeout event, also when sessions was killed and restarted while the timer was pending.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { GatewayClient, type GatewaySocket } from '@libs/client';
+import { createKafka, ensureTopics } from '@libs/messaging';
+import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
+import { createLogger } from '@libs/platform';
+import type { ConversationEvent } from '@contracts';
+import {
+  ServiceProcesses,
+  createTenantWithKey,
+  createTestDatabase,
+  waitFor,
+  type TestDatabase,
+} from '@test/support';
+
+jest.setTimeout(300_000);
+
+const prefix = `e2e-dialogue-${randomBytes(4).toString('hex')}.`;
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+const basePort = Number(process.env.E2E_BASE_PORT ?? 4510);
+const ORDER = 'E20261130123456';
+const IDLE_SECONDS = 30; // the shortest inactivity timeout a tenant may set
+let db: TestDatabase;
+let services: ServiceProcesses;
+let acme: GatewayClient;
+let idle: GatewayClient; // a tenant with a short inactivity timeout
+
+beforeAll(async () => {
+  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL', 'EMBEDDINGS_BASE_URL']) {
+    if (!process.env[key])
+      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
+  }
+  db = await createTestDatabase('e2e_dialogue');
+  const kafka = createKafka(
+    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  );
+  await ensureTopics(kafka, prefix);
+  const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
+  const idleKey = await createTenantWithKey(db.dataSource, 'quiet');
+  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('quiet', randomUUID(), {
+    inactivityTimeoutSeconds: IDLE_SECONDS,
+  });
+  services = new ServiceProcesses(
+    {
+      ...process.env,
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC_PREFIX: prefix,
+      GATEWAY_INSTANCE_ID: 'e2e-dialogue',
+      LOG_LEVEL: 'info',
+      KAFKA_SESSION_TIMEOUT_MS: '8000',
+      REPLY_MAX_TOKENS: '120',
+      LLM_TEMPERATURE: '0',
+    },
+    basePort,
+    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
+  );
+  await services.startAll();
+  acme = new GatewayClient(services.url('gateway'), acmeKey);
+  idle = new GatewayClient(services.url('gateway'), idleKey);
+});
+
+afterAll(async () => {
+  await services?.stopAll();
+  await db?.drop();
+  const admin = createKafka(
+    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
+    createLogger('e2e', 'warn'),
+  ).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+  await admin.deleteTopics({ topics });
+  await admin.disconnect();
+});
+
+const after = (events: ConversationEvent[], sequence: number) =>
+  events.filter((event) => event.sequence > sequence);
+
+/** Sessions has handled the message once its knowledge-wait timer fired (it is scheduled by the handler). */
+async function handledBySessions(conversationId: string, sequence: number): Promise<void> {
+  await waitFor(
+    `sessions handled event ${sequence}`,
+    async () => {
+      const rows: { fired: boolean }[] = await db.dataSource.query(
+        `SELECT fired_at IS NOT NULL AS fired FROM sessions_timers
+          WHERE conversation_id = $1 AND kind = 'knowledge-wait' AND causation_id =
+                (SELECT event_id FROM events WHERE stream_id = $2 AND sequence = $3)`,
+        [conversationId, conversationId, sequence],
+      );
+      return rows[0]?.fired === true;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+}
+
+describe('a Chinese refund conversation', () => {
+  let conversationId: string;
+  let socket: GatewaySocket;
+
+  afterAll(() => socket?.close());
+
+  it('fills the order number from the message and asks for the missing reason with the template', async () => {
+    const view = await acme.startConversation({ channel: 'web', locale: 'zh-CN' });
+    conversationId = view.conversationId;
+    expect(view.reference).toMatch(/^acme-\d{8}-[2-9A-HJKMNP-TV-Z]{8}$/);
+    socket = await acme.connect();
+    await socket.subscribe(conversationId);
+
+    const { messageId } = await acme.sendMessage(conversationId, `你好，我要退款，订单号${ORDER}`);
+
+    const asked = await socket.waitForEvent(
+      'conversation.bot-message-sent.v1',
+      (event) => event.data.inReplyTo.includes(messageId),
+      {
+        timeoutMs: 180_000,
+      },
+    );
+    expect(asked.data).toMatchObject({
+      template: 'ask_reason',
+      slot: 'reason',
+      text: '请问退款的原因是什么？',
+    });
+    const state = await acme.getState(conversationId);
+    expect(state).toMatchObject({
+      status: 'collecting',
+      intent: { name: 'refund' },
+      slots: { order_id: { value: ORDER, source: 'pattern', messageId } },
+      awaitingSlot: 'reason',
+      handoff: null,
+    });
+    const events = await acme.allEvents(conversationId);
+    expect(events.map((event) => event.type)).toEqual(
+      expect.arrayContaining([
+        'conversation.model-task-requested.v1',
+        'conversation.model-task-completed.v1',
+        'conversation.intent-resolved.v1',
+        'conversation.slot-filled.v1',
+        'conversation.bot-message-sent.v1',
+      ]),
+    );
+    expect(events.filter((event) => event.type === 'conversation.reply-requested.v1')).toHaveLength(0);
+  });
+
+  it('hands off on "转人工" with the notice, and the state at each event says so', async () => {
+    const { messageId, sequence } = await acme.sendMessage(conversationId, '转人工');
+
+    const handedOff = await socket.waitForEvent('conversation.handed-off.v1', () => true, {
+      conversationId,
+      timeoutMs: 180_000,
+    });
+    expect(handedOff.data).toEqual({
+      reason: 'customer-request',
+      intent: 'human_agent',
+      inReplyTo: [messageId],
+    });
+    const notice = socket.eventsOfType('conversation.bot-message-sent.v1', conversationId).at(-1);
+    expect(notice?.data).toMatchObject({ template: 'handoff_notice', inReplyTo: [messageId] });
+
+    expect((await acme.getState(conversationId, sequence)).status).toBe('answering');
+    expect(await acme.getState(conversationId, handedOff.sequence)).toMatchObject({
+      status: 'handed-off',
+      handoff: { reason: 'customer-request', intent: 'human_agent', sinceSequence: handedOff.sequence },
+      slots: { order_id: { value: ORDER } },
+    });
+  });
+
+  it('an agent message reaches the customer over the WebSocket while the bot stays silent', async () => {
+    const handedOffAt = socket.eventsOfType('conversation.handed-off.v1', conversationId)[0]?.sequence ?? 0;
+    const { sequence } = await acme.sendMessage(conversationId, '人呢？快点');
+    await handledBySessions(conversationId, sequence);
+
+    const sent = await acme.sendAgentMessage(
+      conversationId,
+      'agent-wang',
+      '您好，我是客服小王，马上为您办理退款。',
+    );
+    const received = await socket.waitForEvent(
+      'conversation.agent-message-sent.v1',
+      (event) => event.data.messageId === sent.messageId,
+    );
+    expect(received.data).toEqual({
+      messageId: sent.messageId,
+      agentId: 'agent-wang',
+      text: '您好，我是客服小王，马上为您办理退款。',
+    });
+
+    const since = after(await acme.allEvents(conversationId), handedOffAt).map((event) => event.type);
+    expect(since).toEqual(['conversation.message-received.v1', 'conversation.agent-message-sent.v1']);
+    const view = await acme.getConversation(conversationId);
+    expect(view.transcript.slice(-2).map((entry) => entry.role)).toEqual(['customer', 'agent']);
+  });
+
+  it('is found by its reference, typed in lower case', async () => {
+    const { reference } = await acme.getConversation(conversationId);
+    const typed = (reference ?? '').replace(/-([^-]{8})$/, (part) => part.toLowerCase());
+
+    expect(await acme.findByReference(typed)).toEqual({
+      conversations: [{ conversationId, reference, startedAt: expect.any(String) }],
+    });
+  });
+});
+
+describe('inactivity', () => {
+  it('archives idle conversations by their timeout event, also across a sessions restart while pending', async () => {
+    const quiet = await idle.startConversation({ channel: 'web', locale: 'en' });
+    const spoke = await idle.startConversation({ channel: 'web', locale: 'en' });
+    const { sequence } = await idle.sendMessage(spoke.conversationId, 'Hello?');
+    // Both timers are stored rows before sessions dies.
+    await waitFor(
+      'inactivity timers scheduled',
+      async () => {
+        const rows: { n: number }[] = await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM sessions_timers WHERE kind = 'inactivity' AND fired_at IS NULL
+             AND conversation_id = ANY($1::uuid[])`,
+          [[quiet.conversationId, spoke.conversationId]],
+        );
+        return (rows[0]?.n ?? 0) >= 3;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    await services.kill('sessions');
+    services.start('sessions');
+    await services.waitReady('sessions');
+
+    for (const [conversationId, lastActivity] of [
+      [quiet.conversationId, 1],
+      [spoke.conversationId, sequence],
+    ] as const) {
+      await waitFor(
+        `conversation ${conversationId} archived`,
+        async () => (await idle.getConversation(conversationId)).status === 'archived',
+        { timeoutMs: (IDLE_SECONDS + 90) * 1000, intervalMs: 500 },
+      );
+      const events = await idle.allEvents(conversationId);
+      const timeouts = events.filter((event) => event.type === 'conversation.inactivity-timed-out.v1');
+      expect(timeouts).toHaveLength(1);
+      expect(timeouts[0]?.data).toMatchObject({
+        lastActivitySequence: lastActivity,
+        timeoutSeconds: IDLE_SECONDS,
+      });
+      expect(await idle.getState(conversationId)).toMatchObject({
+        status: 'archived',
+        closedReason: 'inactivity-timeout',
+      });
+    }
+    await expect(idle.sendMessage(quiet.conversationId, 'back again')).rejects.toMatchObject({
+      status: 409,
+      code: 'conversation-closed',
+    });
+  });
+});
