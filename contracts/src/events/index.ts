@@ -5,10 +5,11 @@ import {
   ConversationStartedV1,
   MessageReceived,
   ReplyChunkGenerated,
-  ReplyCompleted,
+  ReplyCompletedV1,
   ReplyFailed,
   ReplyRequested,
 } from './conversation.events';
+import { ReplyBackendSwitched, ReplyCompleted } from './reply-generation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
 import {
   KnowledgeRetrieved,
@@ -21,6 +22,7 @@ import type { StreamKind } from './define-event';
 export * from './conversation.events';
 export * from './tenant-settings.events';
 export * from './understanding.events';
+export * from './reply-generation.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -33,6 +35,7 @@ export const EVENT_DEFINITIONS = [
   MessageReceived,
   ReplyRequested,
   ReplyChunkGenerated,
+  ReplyCompletedV1,
   ReplyCompleted,
   ReplyFailed,
   ConversationClosed,
@@ -40,6 +43,7 @@ export const EVENT_DEFINITIONS = [
   ModelTaskCompleted,
   ModelTaskFailed,
   KnowledgeRetrieved,
+  ReplyBackendSwitched,
   TenantSettingsUpdated,
 ] as const;
 
@@ -56,6 +60,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ModelTaskCompleted.schema,
   ModelTaskFailed.schema,
   KnowledgeRetrieved.schema,
+  ReplyBackendSwitched.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

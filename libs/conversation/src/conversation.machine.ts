@@ -97,7 +97,7 @@ export const conversationMachine = setup({
       return { activeTurn: { ...turn, attempt: data.attempt } };
     }),
     recordReply: assign(({ context, event }) => {
-      const { data, sequence } = event as Of<'conversation.reply-completed.v1'>;
+      const { data, sequence } = event as Of<'conversation.reply-completed.v2'>;
       return {
         transcript: [
           ...context.transcript,
@@ -145,7 +145,7 @@ export const conversationMachine = setup({
         'conversation.message-received.v1': { actions: 'recordCustomerMessage' },
         'conversation.reply-requested.v1': { actions: 'openTurn' },
         'conversation.reply-chunk-generated.v1': { actions: 'trackAttempt' },
-        'conversation.reply-completed.v1': [
+        'conversation.reply-completed.v2': [
           { guard: { type: 'isActiveTurn' }, actions: 'recordReply', target: 'routeAfterTurn' },
         ],
         'conversation.reply-failed.v1': [

@@ -34,6 +34,8 @@ export const DerivedIds = {
   /** One outcome per turn, whichever attempt produced it: completed and failed ids are fixed by the turn. */
   replyCompleted: (turnId: string) => derivedId(turnId, 'completed'),
   replyFailed: (turnId: string) => derivedId(turnId, 'failed'),
+  replyBackendSwitched: (turnId: string, attempt: number, index: number) =>
+    derivedId(turnId, 'backend-switched', String(attempt), String(index)),
   /**
    * A model task has one outcome, completed or failed: both share this id, so a redelivered request whose
    * first run failed (or succeeded) cannot add a second, different outcome.

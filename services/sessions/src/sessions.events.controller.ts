@@ -10,7 +10,7 @@ export class SessionsEventsController {
 
   @EventPattern([
     'conversation.message-received.v1',
-    'conversation.reply-completed.v1',
+    'conversation.reply-completed.v2',
     'conversation.reply-failed.v1',
   ])
   async onTurnBoundary(@Payload() event: ConversationEvent): Promise<void> {

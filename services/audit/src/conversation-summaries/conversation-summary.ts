@@ -43,8 +43,9 @@ export function summarize(
     case 'conversation.model-task-completed.v1':
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
+    case 'conversation.reply-backend-switched.v1':
       return { ...row, lastSequence: event.sequence };
-    case 'conversation.reply-completed.v1':
+    case 'conversation.reply-completed.v2':
       return {
         ...next,
         turnsCompleted: row.turnsCompleted + 1,
