@@ -18,6 +18,10 @@ export function continuationPrompt(prompt: readonly ChatMessage[], delivered: st
   ];
 }
 
+/** Words models put before restating a reply they were asked to continue ("Sure, I'm sorry for..."). */
+const PREAMBLES = ['sure', 'ok', 'okay', 'certainly', 'of course', '好的', '当然'];
+const PREAMBLE = /^\s*(sure|ok|okay|certainly|of course|好的|当然)[\s,.!:，。！：]*/i;
+
 /** Shorter overlaps than this are taken as coincidence ("。", " the"), not as repetition. */
 const MIN_OVERLAP = 5;
 /** How much of the delivered text's end a continuation may repeat and still be trimmed. */
@@ -55,6 +59,12 @@ export class RepeatTrimmer {
     if (delivered.length === 0) return false;
     // Restating from the beginning: hold until it diverges or covers everything delivered.
     if (held.length < delivered.length && delivered.startsWith(held)) return true;
+    // ... possibly after a preamble, which may itself still be arriving.
+    const start = held.trimStart().toLowerCase();
+    if (PREAMBLES.some((word) => word.startsWith(start) && !delivered.toLowerCase().startsWith(start)))
+      return true;
+    const body = held.replace(PREAMBLE, '');
+    if (body !== held && body.length < delivered.length && delivered.startsWith(body)) return true;
     // Restating the last words: held is the start of a longer suffix of the tail.
     for (let start = Math.max(0, tail.length - TAIL); start < tail.length - held.length; start++) {
       if (tail.startsWith(held, start)) return true;
@@ -67,6 +77,9 @@ export class RepeatTrimmer {
     const { held, delivered } = this;
     this.held = '';
     if (delivered.length > 0 && held.startsWith(delivered)) return held.slice(delivered.length);
+    const body = held.replace(PREAMBLE, '');
+    if (delivered.length > 0 && body !== held && body.startsWith(delivered))
+      return body.slice(delivered.length);
     for (let overlap = Math.min(held.length, this.tail.length); overlap >= MIN_OVERLAP; overlap--) {
       if (delivered.endsWith(held.slice(0, overlap))) return held.slice(overlap);
     }

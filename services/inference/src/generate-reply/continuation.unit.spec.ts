@@ -35,6 +35,17 @@ describe('RepeatTrimmer', () => {
     expect(trimmed(delivered, tokens)).toBe(' they arrive in 3 days.');
   });
 
+  it('drops a restatement that comes after a preamble ("Sure, ..."), and the preamble with it', () => {
+    expect(trimmed("I'm sorry for", ['Sure', ', ', "I'm ", 'sorry ', 'for ', 'the delay.'])).toBe(
+      ' the delay.',
+    );
+    expect(trimmed('您好，您的快递', ['好的，', '您好，', '您的快递', '明天到。'])).toBe('明天到。');
+  });
+
+  it('keeps a continuation that merely starts like a preamble', () => {
+    expect(trimmed('Your order', [' ok', 'ay to ship.'])).toBe(' okay to ship.');
+  });
+
   it('drops the last words of the delivered text when the continuation starts with them', () => {
     expect(trimmed('Orders usually ship within 48 hours, and', ['48 hours,', ' and', ' arrive soon.'])).toBe(
       ' arrive soon.',
