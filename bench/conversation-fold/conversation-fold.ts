@@ -101,7 +101,7 @@ const answer = () => {
   append([
     {
       eventId: randomUUID(),
-      type: 'conversation.reply-completed.v1',
+      type: 'conversation.reply-completed.v2',
       data: {
         turnId: turn.turnId,
         attempt: 1,
@@ -110,6 +110,7 @@ const answer = () => {
         finishReason: 'stop',
         usage: { promptTokens: 300, completionTokens: 20 },
         timings: { firstTokenMs: 100, totalMs: 900 },
+        parts: [{ backend: 'primary', model: 'qwen', start: 0, end: 12 }],
       },
     },
   ]);

@@ -192,7 +192,7 @@ export function hopsOf(
   const at = (type: string) => turn.timeline.find((entry) => entry.type === type);
   const message = at('conversation.message-received.v1');
   const requested = at('conversation.reply-requested.v1');
-  const completed = at('conversation.reply-completed.v1');
+  const completed = at('conversation.reply-completed.v2');
   const occurred = (entry: typeof message) => (entry ? turn.t0 + entry.occurredMs : null);
   const onKafka = (entry: typeof message) => (entry ? (kafkaAt.get(entry.eventId) ?? null) : null);
   const diff = (from: number | null | undefined, to: number | null | undefined) =>

@@ -165,7 +165,7 @@ async function runTurn(
     if (turnId === undefined) return null;
     const ends = events.filter(
       (received): received is Arrived<TurnEnd> =>
-        received.event.type === 'conversation.reply-completed.v1' ||
+        received.event.type === 'conversation.reply-completed.v2' ||
         received.event.type === 'conversation.reply-failed.v1',
     );
     return ends.find(({ event }) => event.data.turnId === turnId) ?? null;
@@ -212,7 +212,7 @@ async function runTurn(
         if (!late) return;
         record.lateEndToEndMs = round(late.at - t0);
         record.lateOutcome =
-          late.event.type === 'conversation.reply-completed.v1' ? 'completed' : 'reply-failed';
+          late.event.type === 'conversation.reply-completed.v2' ? 'completed' : 'reply-failed';
       });
     }
     record.failure =

@@ -3,7 +3,7 @@
  * customer messages through the public API and wait for the reply, for each N of --concurrency.
  *
  * One turn is measured from just before `POST /v1/conversations/{id}/messages` to the WebSocket
- * `event` frame carrying `conversation.reply-completed.v1` (or `reply-failed.v1`) for that message.
+ * `event` frame carrying `conversation.reply-completed.v2` (or `reply-failed.v1`) for that message.
  * The model's own time (`data.timings.totalMs`, measured by the inference service) is subtracted to
  * get the engine share: what the gateway, event store, outbox relay, Kafka, sessions and inference
  * plumbing add on top of the model.

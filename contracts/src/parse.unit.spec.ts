@@ -4,6 +4,9 @@ import { SAMPLE_ENVELOPE, SAMPLE_TYPES, sampleEvent } from './sample-events.fixt
 
 const raw = (value: unknown): string => JSON.stringify(value);
 
+/** Stored types that read as a newer version: parsing them does not give back the same event. */
+const SUPERSEDED: readonly string[] = ['conversation.started.v1', 'conversation.reply-completed.v1'];
+
 function failure(result: ParseResult) {
   if (result.ok) throw new Error(`expected a failure, got a valid ${result.event.type}`);
   return result;
@@ -170,7 +173,7 @@ describe('parseEvent', () => {
       expect(failure(parseEvent(raw(event))).reason).toBe('invalid-data');
     });
 
-    it.each(SAMPLE_TYPES.filter((type) => type !== 'conversation.started.v1'))(
+    it.each(SAMPLE_TYPES.filter((type) => !SUPERSEDED.includes(type)))(
       'when a valid %s arrives as a string or a buffer, then it parses to the same event',
       (type) => {
         const event = sampleEvent(type);
@@ -239,11 +242,28 @@ describe('upcasting where stored events are read', () => {
   });
 
   it('leaves current versions untouched (the same object graph, byte for byte)', () => {
-    for (const type of SAMPLE_TYPES.filter((name) => name !== 'conversation.started.v1')) {
+    for (const type of SAMPLE_TYPES.filter((name) => !SUPERSEDED.includes(name))) {
       const event = sampleEvent(type);
 
       expect(validateEvent(event)).toEqual({ ok: true, event });
     }
+  });
+
+  it('given a stored conversation.reply-completed.v1, reads it as v2 with one part, written by the primary', () => {
+    const v1 = sampleEvent('conversation.reply-completed.v1');
+    const text = v1.data.text as string;
+
+    expect(validateEvent(v1)).toEqual({
+      ok: true,
+      event: {
+        ...v1,
+        type: 'conversation.reply-completed.v2',
+        data: {
+          ...v1.data,
+          parts: [{ backend: 'primary', model: v1.data.model, start: 0, end: text.length }],
+        },
+      },
+    });
   });
 
   it('validateStoredEvent keeps the version as stored, for the relay and the audit log', () => {

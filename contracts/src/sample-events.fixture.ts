@@ -47,6 +47,28 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     usage: { promptTokens: 42, completionTokens: 17 },
     timings: { firstTokenMs: 180.5, totalMs: 950 },
   },
+  'conversation.reply-completed.v2': {
+    turnId: TURN_ID,
+    attempt: 1,
+    text: '您好，您的快递预计明天送达。',
+    model: 'qwen2.5-coder-0.5b-instruct',
+    finishReason: 'stop',
+    usage: { promptTokens: 42, completionTokens: 17 },
+    timings: { firstTokenMs: 180.5, totalMs: 1950 },
+    parts: [
+      { backend: 'primary', model: 'qwen2.5-7b-instruct', start: 0, end: 6 },
+      { backend: 'fallback', model: 'qwen2.5-coder-0.5b-instruct', start: 6, end: 14 },
+    ],
+  },
+  'conversation.reply-backend-switched.v1': {
+    turnId: TURN_ID,
+    attempt: 1,
+    from: { backend: 'primary', model: 'qwen2.5-7b-instruct' },
+    to: { backend: 'fallback', model: 'qwen2.5-coder-0.5b-instruct' },
+    reason: 'stalled',
+    deliveredChars: 6,
+    message: 'no token for 10000 ms',
+  },
   'conversation.reply-failed.v1': {
     turnId: TURN_ID,
     attempt: 2,

@@ -11,11 +11,21 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.started.v1':
       // Conversations started before tenant settings existed ran under the engine's defaults.
       return { ...event, type: 'conversation.started.v2', data: { ...event.data, configVersion: 0 } };
+    case 'conversation.reply-completed.v1':
+      // Before fallback backends there was one backend, the primary, and it wrote the whole reply.
+      return {
+        ...event,
+        type: 'conversation.reply-completed.v2',
+        data: {
+          ...event.data,
+          parts: [{ backend: 'primary', model: event.data.model, start: 0, end: event.data.text.length }],
+        },
+      };
     case 'conversation.started.v2':
     case 'conversation.message-received.v1':
     case 'conversation.reply-requested.v1':
     case 'conversation.reply-chunk-generated.v1':
-    case 'conversation.reply-completed.v1':
+    case 'conversation.reply-completed.v2':
     case 'conversation.reply-failed.v1':
     case 'conversation.closed.v1':
     case 'conversation.model-task-requested.v1':
@@ -33,6 +43,7 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.returned-to-bot.v1':
     case 'conversation.inactivity-timed-out.v1':
     case 'conversation.knowledge-wait-expired.v1':
+    case 'conversation.reply-backend-switched.v1':
     case 'tenant.settings-updated.v1':
     case 'access.denied.v1':
     case 'access.raw-data-read.v1':

@@ -130,7 +130,7 @@ describe('the audit log of a conversation, end to end', () => {
       async () => {
         const rows: unknown[] = await db.dataSource.query(
           `SELECT 1 FROM events WHERE stream_id::text = $1
-              AND type IN ('conversation.reply-completed.v1', 'conversation.reply-failed.v1')`,
+              AND type IN ('conversation.reply-completed.v1', 'conversation.reply-completed.v2', 'conversation.reply-failed.v1')`,
           [conversationId],
         );
         return rows.length > 0;

@@ -108,7 +108,7 @@ async function storeCounts(): Promise<Record<string, number>> {
 
 function completions(events: ConversationEvent[], turnId: string): ConversationEvent[] {
   return events.filter(
-    (event) => event.type === 'conversation.reply-completed.v1' && event.data.turnId === turnId,
+    (event) => event.type === 'conversation.reply-completed.v2' && event.data.turnId === turnId,
   );
 }
 
@@ -471,7 +471,7 @@ describe('failures mid-turn', () => {
     await crashed;
     const completedBeforeKill = socket
       .events(conversationId)
-      .some((event) => event.type === 'conversation.reply-completed.v1');
+      .some((event) => event.type === 'conversation.reply-completed.v2');
     services.start('inference');
     await services.waitReady('inference');
     expect(completedBeforeKill).toBe(false); // the kill really landed mid-turn
@@ -482,7 +482,7 @@ describe('failures mid-turn', () => {
     const events = await storedEvents(conversationId);
     expect(completions(events, done.data.turnId)).toHaveLength(1);
     expect(
-      socket.events(conversationId).filter((event) => event.type === 'conversation.reply-completed.v1'),
+      socket.events(conversationId).filter((event) => event.type === 'conversation.reply-completed.v2'),
     ).toHaveLength(1);
     // The second attempt's chunks add up to the reply; the first attempt's partial chunks stay in the record.
     const secondAttempt = events.filter(
@@ -552,7 +552,7 @@ describe('failures mid-turn', () => {
     );
     expect(secondTurn.slice(-2)).toEqual([
       'conversation.reply-requested.v1',
-      'conversation.reply-completed.v1',
+      'conversation.reply-completed.v2',
     ]);
     const delivered = socket.events(conversationId).map((event) => event.eventId);
     expect(new Set(delivered).size).toBe(delivered.length);

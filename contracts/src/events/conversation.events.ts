@@ -28,7 +28,7 @@ export const LocaleSchema = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale must be a BCP 47 tag');
 
-const TurnFields = {
+export const TurnFields = {
   /** One model reply to one or more customer messages. */
   turnId: z.uuid(),
   /** 1 for the first generation of a turn; a redelivery that regenerates counts up. */
@@ -112,7 +112,8 @@ export const ReplyChunkGenerated = defineEvent(
   'Part of a reply was generated; several tokens are batched into one chunk.',
 );
 
-export const ReplyCompleted = defineEvent(
+/** Superseded by v2 (which says which backend and model wrote which part); read as v2 with one part. */
+export const ReplyCompletedV1 = defineEvent(
   'conversation',
   'conversation.reply-completed',
   1,

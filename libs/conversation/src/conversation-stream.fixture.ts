@@ -103,8 +103,8 @@ export class ConversationStreamBuilder {
     return this.event('conversation.reply-chunk-generated.v1', { turnId, attempt, chunkIndex, text });
   }
 
-  replyCompleted(turnId: string, text: string, attempt = 1): EventOfType<'conversation.reply-completed.v1'> {
-    return this.event('conversation.reply-completed.v1', {
+  replyCompleted(turnId: string, text: string, attempt = 1): EventOfType<'conversation.reply-completed.v2'> {
+    return this.event('conversation.reply-completed.v2', {
       turnId,
       attempt,
       text,
@@ -112,6 +112,7 @@ export class ConversationStreamBuilder {
       finishReason: 'stop',
       usage: { promptTokens: 10, completionTokens: 5 },
       timings: { firstTokenMs: 12.5, totalMs: 40 },
+      parts: [{ backend: 'primary', model: 'test-model', start: 0, end: text.length }],
     });
   }
 

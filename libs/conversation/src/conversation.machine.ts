@@ -359,7 +359,7 @@ export const conversationMachine = setup({
       return { activeTurn: { ...turn, attempt: data.attempt } };
     }),
     recordReply: assign(({ context, event }) => {
-      const { data, sequence } = event as Of<'conversation.reply-completed.v1'>;
+      const { data, sequence } = event as Of<'conversation.reply-completed.v2'>;
       return {
         transcript: [
           ...context.transcript,
@@ -448,7 +448,7 @@ export const conversationMachine = setup({
         'conversation.handed-off.v1': { target: 'handed-off', actions: 'recordHandoff' },
         // A turn that was superseded may still finish after its successor's template was sent.
         'conversation.reply-chunk-generated.v1': { actions: 'trackAttempt' },
-        'conversation.reply-completed.v1': [{ guard: 'isActiveTurn', actions: 'recordReply' }],
+        'conversation.reply-completed.v2': [{ guard: 'isActiveTurn', actions: 'recordReply' }],
         'conversation.reply-failed.v1': [{ guard: 'isActiveTurn', actions: 'recordFailure' }],
       },
     },
@@ -465,7 +465,7 @@ export const conversationMachine = setup({
         'conversation.bot-message-sent.v1': { actions: 'recordBotMessage', target: 'routeAfterTurn' },
         'conversation.reply-requested.v1': { actions: 'openTurn' },
         'conversation.reply-chunk-generated.v1': { actions: 'trackAttempt' },
-        'conversation.reply-completed.v1': [
+        'conversation.reply-completed.v2': [
           { guard: 'isActiveTurn', actions: 'recordReply', target: 'routeAfterTurn' },
         ],
         'conversation.reply-failed.v1': [

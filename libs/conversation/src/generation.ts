@@ -29,11 +29,23 @@ export function replyChunk(turnId: string, attempt: number, chunkIndex: number, 
 
 export type ReplyOutcome = Extract<
   PendingEvent,
-  { type: 'conversation.reply-completed.v1' | 'conversation.reply-failed.v1' }
+  { type: 'conversation.reply-completed.v2' | 'conversation.reply-failed.v1' }
 >;
 
-export function replyCompleted(data: EventData<'conversation.reply-completed.v1'>): ReplyOutcome {
-  return { eventId: DerivedIds.replyCompleted(data.turnId), type: 'conversation.reply-completed.v1', data };
+export function replyCompleted(data: EventData<'conversation.reply-completed.v2'>): ReplyOutcome {
+  return { eventId: DerivedIds.replyCompleted(data.turnId), type: 'conversation.reply-completed.v2', data };
+}
+
+export function replyBackendSwitched(
+  data: EventData<'conversation.reply-backend-switched.v1'>,
+  /** 0 for the turn attempt's first switch, then 1, ... */
+  index: number,
+): PendingEvent {
+  return {
+    eventId: DerivedIds.replyBackendSwitched(data.turnId, data.attempt, index),
+    type: 'conversation.reply-backend-switched.v1',
+    data,
+  };
 }
 
 export function replyFailed(data: EventData<'conversation.reply-failed.v1'>): ReplyOutcome {

@@ -62,6 +62,7 @@ describe('generation decisions', () => {
       finishReason: 'stop',
       usage: { promptTokens: 1, completionTokens: 1 },
       timings: { firstTokenMs: null, totalMs: 1 },
+      parts: [{ backend: 'primary', model: 'm', start: 0, end: 2 }],
     });
     const failed = replyFailed({ turnId, attempt: 1, code: 'model-error', message: 'x' });
 

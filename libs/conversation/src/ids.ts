@@ -56,6 +56,8 @@ export const DerivedIds = {
     derivedId('inactivity-timer', conversationId, String(lastActivitySequence)),
   knowledgeWaitTimer: (messageId: string) => derivedId('knowledge-wait-timer', messageId),
   timerFired: (timerId: string) => derivedId('timer-fired', timerId),
+  replyBackendSwitched: (turnId: string, attempt: number, index: number) =>
+    derivedId(turnId, 'backend-switched', String(attempt), String(index)),
   /**
    * A model task has one outcome, completed or failed: both share this id, so a redelivered request whose
    * first run failed (or succeeded) cannot add a second, different outcome.

@@ -14,6 +14,39 @@ import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client
 import { EMBEDDINGS_CLIENT, OpenAiCompatibleEmbeddings, type EmbeddingsClient } from './embeddings.client';
 import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 import { ModelDispatcher } from './dispatch';
+import { modelBackend, ModelBackends, type ResilienceSettings } from './backends';
+
+function backendsOf(config: InferenceConfig): ModelBackends {
+  const resilience: ResilienceSettings = {
+    breakerFailures: config.LLM_BREAKER_FAILURES,
+    breakerHalfOpenMs: config.LLM_BREAKER_HALF_OPEN_MS,
+    retries: config.LLM_RETRIES,
+    retryBaseMs: config.LLM_RETRY_BASE_MS,
+  };
+  const maxQueuedPerTenant = config.LLM_MAX_QUEUED_PER_TENANT;
+  const primary = modelBackend(
+    'primary',
+    new OpenAiCompatibleClient({
+      baseURL: config.LLM_BASE_URL,
+      apiKey: config.LLM_API_KEY,
+      model: config.LLM_MODEL,
+      temperature: config.LLM_TEMPERATURE,
+    }),
+    { slots: config.LLM_SLOTS, maxQueuedPerTenant },
+    resilience,
+  );
+  const { LLM_FALLBACK_BASE_URL: baseURL, LLM_FALLBACK_API_KEY: apiKey, LLM_FALLBACK_MODEL: model } = config;
+  const fallback =
+    baseURL && apiKey && model
+      ? modelBackend(
+          'fallback',
+          new OpenAiCompatibleClient({ baseURL, apiKey, model, temperature: config.LLM_TEMPERATURE }),
+          { slots: config.LLM_FALLBACK_SLOTS, maxQueuedPerTenant },
+          resilience,
+        )
+      : null;
+  return new ModelBackends(primary, fallback, config.LLM_FALLBACK_TENANTS);
+}
 
 class LlmHealth implements OnModuleInit {
   constructor(
@@ -44,28 +77,24 @@ export class InferenceModule {
       ],
       controllers: [InferenceEventsController],
       providers: [
+        { provide: ModelBackends, useValue: backendsOf(config) },
+        // Model tasks use the primary, its client and its slots (short calls; no fallback yet).
         {
           provide: LLM_CLIENT,
-          useFactory: () =>
-            new OpenAiCompatibleClient({
-              baseURL: config.LLM_BASE_URL,
-              apiKey: config.LLM_API_KEY,
-              model: config.LLM_MODEL,
-              temperature: config.LLM_TEMPERATURE,
-            }),
+          useFactory: (backends: ModelBackends) => backends.primary.client,
+          inject: [ModelBackends],
         },
         {
           provide: ModelDispatcher,
-          useValue: new ModelDispatcher({
-            slots: config.LLM_SLOTS,
-            maxQueuedPerTenant: config.LLM_MAX_QUEUED_PER_TENANT,
-          }),
+          useFactory: (backends: ModelBackends) => backends.primary.dispatcher,
+          inject: [ModelBackends],
         },
         {
           provide: GENERATION_SETTINGS,
           useValue: {
             timeoutMs: config.LLM_TIMEOUT_MS,
             firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
+            stallTimeoutMs: config.LLM_STALL_TIMEOUT_MS,
             chunkFlushMs: config.CHUNK_FLUSH_MS,
             chunkMaxChars: config.CHUNK_MAX_CHARS,
           },

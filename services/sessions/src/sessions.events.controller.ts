@@ -18,7 +18,7 @@ export class SessionsEventsController {
     'conversation.model-task-failed.v1',
     'conversation.knowledge-retrieved.v1',
     'conversation.knowledge-wait-expired.v1',
-    'conversation.reply-completed.v1',
+    'conversation.reply-completed.v2',
     'conversation.reply-failed.v1',
     'conversation.returned-to-bot.v1',
   ])

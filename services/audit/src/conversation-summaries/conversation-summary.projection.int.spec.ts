@@ -58,7 +58,7 @@ async function converse(tenantId: string, turns: number, close: boolean): Promis
           }
         : {
             eventId: randomUUID(),
-            type: 'conversation.reply-completed.v1',
+            type: 'conversation.reply-completed.v2',
             data: {
               turnId,
               attempt: 1,
@@ -67,6 +67,7 @@ async function converse(tenantId: string, turns: number, close: boolean): Promis
               finishReason: 'stop',
               usage: { promptTokens: 10 + turn, completionTokens: 5 },
               timings: { firstTokenMs: 1, totalMs: 2 },
+              parts: [{ backend: 'primary', model: 'm', start: 0, end: `answer ${turn}`.length }],
             },
           };
     await store.append(target(tenantId, conversationId, 'any'), [

@@ -43,6 +43,8 @@ export function summarize(
     case 'conversation.model-task-completed.v1':
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
+    case 'conversation.reply-backend-switched.v1':
+      return { ...row, lastSequence: event.sequence };
     case 'conversation.knowledge-wait-expired.v1':
     case 'conversation.reference-assigned.v1':
     case 'conversation.intent-resolved.v1':
@@ -57,7 +59,7 @@ export function summarize(
       return next;
     case 'conversation.inactivity-timed-out.v1':
       return { ...next, status: 'closed', closedReason: 'inactivity-timeout' };
-    case 'conversation.reply-completed.v1':
+    case 'conversation.reply-completed.v2':
       return {
         ...next,
         turnsCompleted: row.turnsCompleted + 1,

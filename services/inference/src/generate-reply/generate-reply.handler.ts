@@ -1,9 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventOfType, PendingEvent } from '@contracts';
+import { BrokenCircuitError } from 'cockatiel';
+import {
+  AppError,
+  type BackendSwitchReason,
+  type EventData,
+  type EventOfType,
+  type PendingEvent,
+} from '@contracts';
 import {
   failureCode,
   isTurnCurrent,
   nextAttempt,
+  replyBackendSwitched,
   replyChunk,
   replyCompleted,
   replyFailed,
@@ -11,16 +19,19 @@ import {
 } from '@libs/conversation';
 import { ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
-import { ModelDispatcher } from '../dispatch';
-import { LLM_CLIENT, type LlmClient } from '../llm.client';
+import { BackendFault, ModelBackends, type ModelBackend } from '../backends';
+import { ModelCallError, type StreamPart } from '../llm.client';
+import { continuationPrompt, RepeatTrimmer } from './continuation';
 import type { GenerateReplyCommand } from './generate-reply.command';
 import { ReplyChunker } from './reply-chunker';
 
 export interface GenerationSettings {
-  /** Whole-reply deadline, from the moment a model slot is ours. */
+  /** Whole-reply deadline, from the moment the first model slot is ours, across backends. */
   timeoutMs: number;
-  /** First-token deadline, from the same moment. */
+  /** First-token deadline of each backend call, from the moment its slot is ours. */
   firstTokenTimeoutMs: number;
+  /** A started stream that sends no token for this long has stalled: the reply moves on. */
+  stallTimeoutMs: number;
   chunkFlushMs: number;
   chunkMaxChars: number;
 }
@@ -28,22 +39,32 @@ export interface GenerationSettings {
 export const GENERATION_SETTINGS = Symbol('GENERATION_SETTINGS');
 
 type Request = EventOfType<'conversation.reply-requested.v1'>;
+type ReplyPart = EventData<'conversation.reply-completed.v2'>['parts'][number];
+type Finished = Extract<StreamPart, { kind: 'done' }>;
 
 /** Thrown into the model stream when the turn stopped being ours (conversation closed, turn answered). */
 class TurnSuperseded extends Error {}
 
+/** A backend call's own deadline passed (first token, or the next token of a started stream). */
+class CallDeadline extends Error {
+  constructor(readonly reason: 'first-token-timeout' | 'stalled') {
+    super(reason === 'first-token-timeout' ? 'no first token in time' : 'the stream stalled');
+  }
+}
+
 /**
  * Streams one model reply into the conversation: batched chunk events while it generates, then
  * exactly one completion (or failure). The completion's id is derived from the turn, so however
- * often the request is delivered or retried, the store accepts one completion per turn.
+ * often the request is delivered or retried, the store accepts one completion per turn. When a
+ * backend fails (before or during the stream) the reply moves to the next backend, which continues
+ * from the text already delivered; each move is a switch event.
  */
 @Injectable()
 export class GenerateReplyHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(EventStore) private readonly store: EventStore,
-    @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
+    @Inject(ModelBackends) private readonly modelBackends: ModelBackends,
     @Inject(GENERATION_SETTINGS) private readonly settings: GenerationSettings,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
@@ -54,9 +75,7 @@ export class GenerateReplyHandler {
     const state = await this.streams.load(ref);
     const attempt = nextAttempt(state, request.data.turnId);
     if (attempt === null) return; // already answered, failed or superseded
-    const outcome = await this.dispatcher.run(request.tenantId, () =>
-      new TurnGeneration(this, request, attempt, state.version).run(),
-    );
+    const outcome = await new TurnGeneration(this, request, attempt, state.version).run();
     if (outcome) await this.append(request, outcome);
   }
 
@@ -84,8 +103,8 @@ export class GenerateReplyHandler {
     return isTurnCurrent(state, request.data.turnId);
   }
 
-  get model(): LlmClient {
-    return this.llm;
+  get backends(): ModelBackends {
+    return this.modelBackends;
   }
 
   get config(): GenerationSettings {
@@ -101,15 +120,24 @@ export class GenerateReplyHandler {
   }
 }
 
-/** One attempt at one turn: reads the model stream while chunk appends run behind it in order. */
+/** One attempt at one turn: reads the model streams while appends run behind them in order. */
 class TurnGeneration {
   private readonly superseded = new AbortController();
-  private readonly timeout: AbortSignal;
-  private readonly firstToken = new AbortController();
+  private readonly deadline = new AbortController();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly turnSignal: AbortSignal;
   private appends: Promise<void> = Promise.resolve();
   /** A chunk that could not be stored: the request must be retried, not answered. */
   private appendFailure: unknown = null;
   private chunkIndex = 0;
+  private switches = 0;
+  private readonly chunker: ReplyChunker;
+  /** All reply text so far, whoever wrote it: what the customer has seen or is about to. */
+  private delivered = '';
+  private readonly parts: ReplyPart[] = [];
+  private deltas = 0;
+  private startedAt: number | null = null;
+  private firstTokenMs: number | null = null;
 
   constructor(
     private readonly handler: GenerateReplyHandler,
@@ -118,78 +146,184 @@ class TurnGeneration {
     /** The stream version we last saw; any other writer moving it makes us check the turn is still ours. */
     private knownVersion: number,
   ) {
-    this.timeout = AbortSignal.timeout(handler.config.timeoutMs);
+    const { chunkFlushMs, chunkMaxChars } = handler.config;
+    this.chunker = new ReplyChunker(chunkFlushMs, chunkMaxChars, () => performance.now());
+    this.turnSignal = AbortSignal.any([this.deadline.signal, this.superseded.signal]);
   }
 
   /** The outcome to append, or null when the turn is no longer ours. */
   async run(): Promise<ReplyOutcome | null> {
-    const { turnId, prompt, maxTokens } = this.request.data;
-    const startedAt = performance.now();
-    const { chunkFlushMs, chunkMaxChars } = this.handler.config;
-    const chunker = new ReplyChunker(chunkFlushMs, chunkMaxChars, () => performance.now());
-    const signal = AbortSignal.any([this.timeout, this.firstToken.signal, this.superseded.signal]);
-    const firstTokenTimer = setTimeout(
-      () => this.firstToken.abort(new Error('no first token in time')),
-      this.handler.config.firstTokenTimeoutMs,
-    );
-    let text = '';
-    let deltas = 0;
-    let firstTokenMs: number | null = null;
+    const backends = this.handler.backends.route(this.request.tenantId);
     try {
-      for await (const part of this.handler.model.streamChat(prompt, maxTokens, signal)) {
-        if (part.kind === 'delta') {
-          clearTimeout(firstTokenTimer);
-          firstTokenMs ??= performance.now() - startedAt;
-          text += part.text;
-          deltas++;
-          const chunk = chunker.push(part.text);
-          if (chunk !== null) this.emitChunk(chunk);
-          continue;
+      for (const [index, backend] of backends.entries()) {
+        const next = backends[index + 1];
+        try {
+          const finished = await this.call(backend, index > 0);
+          return await this.complete(backend, finished);
+        } catch (error) {
+          const reason = switchReason(error);
+          if (!next || reason === null || this.turnSignal.aborted) throw error;
+          this.switchTo(backend, next, reason, error);
         }
-        clearTimeout(firstTokenTimer);
-        // Model time ends with the stream, not with our appends, which ran behind it.
-        const totalMs = performance.now() - startedAt;
-        const rest = chunker.drain();
-        if (rest !== null) this.emitChunk(rest);
-        await this.appends;
-        if (this.superseded.signal.aborted) return null;
-        this.handler.observe('total', totalMs);
-        if (firstTokenMs !== null) this.handler.observe('first_token', firstTokenMs);
-        return replyCompleted({
-          turnId,
-          attempt: this.attempt,
-          text,
-          model: this.handler.model.model,
-          finishReason: part.finishReason,
-          usage: {
-            promptTokens: part.promptTokens ?? 0,
-            completionTokens: part.completionTokens ?? deltas,
-          },
-          timings: { firstTokenMs: round(firstTokenMs), totalMs: round(totalMs) ?? 0 },
-        });
       }
-      throw new Error('the model stream ended without a finish');
+      throw new Error('no model backend is configured');
     } catch (error) {
-      clearTimeout(firstTokenTimer);
-      await this.appends.catch(() => undefined);
-      if (this.appendFailure !== null) throw asError(this.appendFailure);
-      if (this.superseded.signal.aborted) return null;
-      const timedOut = this.timeout.aborted || this.firstToken.signal.aborted;
-      this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
-      return replyFailed({
-        turnId,
-        attempt: this.attempt,
-        code: failureCode({ timedOut, connectionFailed: isConnectionError(error) }),
-        message: (error instanceof Error ? error.message : String(error)).slice(0, 2000),
-      });
+      return await this.fail(error);
+    } finally {
+      clearTimeout(this.deadlineTimer);
     }
   }
 
-  /** Queues a chunk append behind the previous ones; the model stream keeps flowing meanwhile. */
-  private emitChunk(text: string): void {
+  /** One backend's turn at the reply: a slot of its own, retries before the first token, its breaker. */
+  private call(backend: ModelBackend, switched: boolean): Promise<Finished> {
+    return backend.dispatcher.run(
+      this.request.tenantId,
+      () => {
+        this.startDeadline();
+        return backend.retry.execute(
+          () => backend.breaker.execute(() => this.stream(backend)),
+          this.turnSignal,
+        );
+      },
+      // The first wait for a slot has no deadline (the queue is the back-pressure); a switch does.
+      switched ? this.turnSignal : undefined,
+    );
+  }
+
+  private async stream(backend: ModelBackend): Promise<Finished> {
+    const { prompt, maxTokens } = this.request.data;
+    const { firstTokenTimeoutMs, stallTimeoutMs } = this.handler.config;
+    const start = this.delivered.length;
+    const trimmer = start > 0 ? new RepeatTrimmer(this.delivered) : null;
+    const messages = start > 0 ? continuationPrompt(prompt, this.delivered) : prompt;
+    const call = new AbortController();
+    const signal = AbortSignal.any([this.turnSignal, call.signal]);
+    let timer = setTimeout(() => call.abort(new CallDeadline('first-token-timeout')), firstTokenTimeoutMs);
+    let tokens = 0;
+    try {
+      const budget = Math.max(16, maxTokens - this.deltas);
+      for await (const part of backend.client.streamChat(messages, budget, signal)) {
+        if (part.kind === 'delta') {
+          clearTimeout(timer);
+          timer = setTimeout(() => call.abort(new CallDeadline('stalled')), stallTimeoutMs);
+          tokens++;
+          this.deliver(trimmer ? trimmer.push(part.text) : part.text);
+          continue;
+        }
+        clearTimeout(timer);
+        if (trimmer) this.deliver(trimmer.end());
+        this.closePart(backend, start, true);
+        this.deltas += tokens;
+        return part;
+      }
+      throw new ModelCallError('truncated', 'the model stream ended without a finish');
+    } catch (error) {
+      clearTimeout(timer);
+      this.deltas += tokens;
+      this.closePart(backend, start, false);
+      const reason = this.turnSignal.aborted ? null : faultReason(error, call.signal);
+      if (reason === null) throw error;
+      throw new BackendFault(reason, this.delivered.length === start, error);
+    }
+  }
+
+  private deliver(text: string): void {
+    if (text.length === 0) return;
+    this.firstTokenMs ??= performance.now() - (this.startedAt ?? performance.now());
+    this.delivered += text;
+    const chunk = this.chunker.push(text);
+    if (chunk !== null)
+      this.emit(replyChunk(this.request.data.turnId, this.attempt, this.chunkIndex++, chunk));
+  }
+
+  /** Records what `backend` wrote since `start`; an empty stretch is only kept as a reply's sole part. */
+  private closePart(backend: ModelBackend, start: number, finished: boolean): void {
+    const end = this.delivered.length;
+    if (end > start || (finished && this.parts.length === 0)) {
+      this.parts.push({ backend: backend.name, model: backend.client.model, start, end });
+    }
+  }
+
+  private switchTo(from: ModelBackend, to: ModelBackend, reason: BackendSwitchReason, error: unknown): void {
     const { turnId } = this.request.data;
-    const chunkIndex = this.chunkIndex++;
-    const event = replyChunk(turnId, this.attempt, chunkIndex, text);
+    const rest = this.chunker.drain();
+    if (rest !== null) this.emit(replyChunk(turnId, this.attempt, this.chunkIndex++, rest));
+    const message = errorMessage(error);
+    this.handler.warn(
+      { turnId, attempt: this.attempt, from: from.name, to: to.name, reason, message },
+      'reply switched backend',
+    );
+    this.emit(
+      replyBackendSwitched(
+        {
+          turnId,
+          attempt: this.attempt,
+          from: { backend: from.name, model: from.client.model },
+          to: { backend: to.name, model: to.client.model },
+          reason,
+          deliveredChars: this.delivered.length,
+          message,
+        },
+        this.switches++,
+      ),
+    );
+  }
+
+  private async complete(backend: ModelBackend, finished: Finished): Promise<ReplyOutcome | null> {
+    // Model time ends with the stream, not with our appends, which ran behind it.
+    const totalMs = performance.now() - (this.startedAt ?? performance.now());
+    const rest = this.chunker.drain();
+    if (rest !== null) this.emit(replyChunk(this.request.data.turnId, this.attempt, this.chunkIndex++, rest));
+    await this.appends;
+    if (this.appendFailure !== null) throw asError(this.appendFailure);
+    if (this.superseded.signal.aborted) return null;
+    this.handler.observe('total', totalMs);
+    if (this.firstTokenMs !== null) this.handler.observe('first_token', this.firstTokenMs);
+    return replyCompleted({
+      turnId: this.request.data.turnId,
+      attempt: this.attempt,
+      text: this.delivered,
+      model: backend.client.model,
+      finishReason: finished.finishReason,
+      usage: {
+        promptTokens: finished.promptTokens ?? 0,
+        completionTokens: Math.max(finished.completionTokens ?? 0, this.deltas),
+      },
+      timings: { firstTokenMs: round(this.firstTokenMs), totalMs: round(totalMs) ?? 0 },
+      parts: this.parts,
+    });
+  }
+
+  private async fail(error: unknown): Promise<ReplyOutcome | null> {
+    await this.appends.catch(() => undefined);
+    if (this.appendFailure !== null) throw asError(this.appendFailure);
+    // A full model queue is back-pressure, not the turn's failure: Kafka delivers the request again later.
+    if (error instanceof AppError) throw error;
+    if (this.superseded.signal.aborted) return null;
+    const { turnId } = this.request.data;
+    const reason = switchReason(error);
+    const timedOut = this.deadline.signal.aborted || reason === 'first-token-timeout' || reason === 'stalled';
+    const connectionFailed = reason === 'connection-error' || reason === 'circuit-open';
+    this.handler.warn({ err: error, turnId, attempt: this.attempt, timedOut }, 'model call failed');
+    return replyFailed({
+      turnId,
+      attempt: this.attempt,
+      code: failureCode({ timedOut, connectionFailed }),
+      message: errorMessage(error),
+    });
+  }
+
+  private startDeadline(): void {
+    if (this.startedAt !== null) return;
+    this.startedAt = performance.now();
+    this.deadlineTimer = setTimeout(
+      () => this.deadline.abort(new Error('the reply took longer than its deadline')),
+      this.handler.config.timeoutMs,
+    );
+  }
+
+  /** Queues an append behind the previous ones; the model stream keeps flowing meanwhile. */
+  private emit(event: PendingEvent): void {
     this.appends = this.appends.then(async () => {
       if (this.superseded.signal.aborted) return;
       const version = await this.handler.append(this.request, event);
@@ -205,6 +339,39 @@ class TurnGeneration {
       this.superseded.abort(error);
     });
   }
+}
+
+/** Why a backend call failed, when that is the backend's fault; null for anything else. */
+function faultReason(error: unknown, call: AbortSignal): BackendFault['reason'] | null {
+  if (call.aborted && call.reason instanceof CallDeadline) return call.reason.reason;
+  if (error instanceof ModelCallError) {
+    switch (error.failure) {
+      case 'connection':
+        return 'connection-error';
+      case 'server':
+        return 'server-error';
+      case 'truncated':
+        return 'stream-truncated';
+      case 'rejected':
+        return null;
+      default: {
+        const unexpected: never = error.failure;
+        throw new Error(`unknown model call failure ${String(unexpected)}`);
+      }
+    }
+  }
+  return isConnectionError(error) ? 'connection-error' : null;
+}
+
+/** The reason to move the turn to the next backend, or null when it should not move. */
+function switchReason(error: unknown): BackendSwitchReason | null {
+  if (error instanceof BackendFault) return error.reason;
+  if (error instanceof BrokenCircuitError) return 'circuit-open';
+  return null;
+}
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
 }
 
 function asError(value: unknown): Error {

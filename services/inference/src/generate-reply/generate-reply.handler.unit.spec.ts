@@ -1,11 +1,18 @@
 import pino from 'pino';
-import { ModelDispatcher } from '../dispatch';
+import { modelBackend, ModelBackends } from '../backends';
 import type { PendingEvent } from '@contracts';
 import { derivedId, fold } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import type { AppendTarget, ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
-import type { ChatMessage, Completion, LlmClient, StreamPart } from '../llm.client';
+import {
+  ModelCallError,
+  type ChatMessage,
+  type Completion,
+  type LlmClient,
+  type StreamPart,
+} from '../llm.client';
+import { CONTINUE_INSTRUCTION } from './continuation';
 import { GenerateReplyCommand } from './generate-reply.command';
 import { GenerateReplyHandler, type GenerationSettings } from './generate-reply.handler';
 
@@ -13,10 +20,12 @@ type Appended = { target: AppendTarget; event: PendingEvent };
 
 /** A model that plays a script, or fails the way a real endpoint does. */
 class ScriptedModel implements LlmClient {
-  readonly model = 'scripted-model';
   calls: ChatMessage[][] = [];
 
-  constructor(private readonly behaviour: (signal: AbortSignal) => AsyncIterable<StreamPart>) {}
+  constructor(
+    private readonly behaviour: (signal: AbortSignal) => AsyncIterable<StreamPart>,
+    readonly model = 'scripted-model',
+  ) {}
 
   streamChat(messages: ChatMessage[], _maxTokens: number, signal: AbortSignal): AsyncIterable<StreamPart> {
     this.calls.push(messages);
@@ -39,12 +48,15 @@ function speaks(...deltas: string[]): (signal: AbortSignal) => AsyncIterable<Str
   };
 }
 
+const RESILIENCE = { breakerFailures: 3, breakerHalfOpenMs: 60_000, retries: 2, retryBaseMs: 1 };
+
 function setup(
   given: ConversationStreamBuilder,
   model: ScriptedModel,
   settings: Partial<GenerationSettings> = {},
   /** Another writer, acting after each of our appends. */
   afterAppend: (appended: Appended[]) => void = () => undefined,
+  fallback: ScriptedModel | null = null,
 ) {
   const appended: Appended[] = [];
   const streams = { load: () => Promise.resolve(fold(given.events)) } as unknown as ConversationStreams;
@@ -62,9 +74,18 @@ function setup(
   const handler = new GenerateReplyHandler(
     streams,
     store,
-    model,
-    new ModelDispatcher({ slots: 4, maxQueuedPerTenant: 10 }),
-    { timeoutMs: 5_000, firstTokenTimeoutMs: 5_000, chunkFlushMs: 60_000, chunkMaxChars: 8, ...settings },
+    new ModelBackends(
+      modelBackend('primary', model, { slots: 4, maxQueuedPerTenant: 10 }, RESILIENCE),
+      fallback && modelBackend('fallback', fallback, { slots: 2, maxQueuedPerTenant: 10 }, RESILIENCE),
+    ),
+    {
+      timeoutMs: 5_000,
+      firstTokenTimeoutMs: 5_000,
+      stallTimeoutMs: 5_000,
+      chunkFlushMs: 60_000,
+      chunkMaxChars: 8,
+      ...settings,
+    },
     new Metrics('inference-test'),
     pino({ level: 'silent' }),
   );
@@ -95,7 +116,7 @@ describe('GenerateReplyHandler', () => {
     expect(chunks.length).toBeLessThan(4); // batched: fewer events than tokens
     expect(outcome).toMatchObject({
       eventId: derivedId(turnId, 'completed'),
-      type: 'conversation.reply-completed.v1',
+      type: 'conversation.reply-completed.v2',
       data: {
         turnId,
         attempt: 1,
@@ -167,7 +188,7 @@ describe('GenerateReplyHandler', () => {
     await handler.execute(new GenerateReplyCommand(request));
 
     expect(generated).toBeLessThan(1_000);
-    expect(appended.map(({ event }) => event.type)).not.toContain('conversation.reply-completed.v1');
+    expect(appended.map(({ event }) => event.type)).not.toContain('conversation.reply-completed.v2');
     expect(appended.map(({ event }) => event.type)).not.toContain('conversation.reply-failed.v1');
   });
 
@@ -245,6 +266,184 @@ describe('GenerateReplyHandler', () => {
     expect(appended.at(-1)?.event).toMatchObject({
       type: 'conversation.reply-failed.v1',
       data: { code: 'model-error' },
+    });
+  });
+});
+
+/** Yields `deltas`, then fails like a backend does. */
+function failsAfter(
+  error: () => Error,
+  ...deltas: string[]
+): (signal: AbortSignal) => AsyncIterable<StreamPart> {
+  return async function* () {
+    for (const text of deltas) yield { kind: 'delta', text };
+    throw error();
+  };
+}
+
+function hangsAfter(...deltas: string[]): (signal: AbortSignal) => AsyncIterable<StreamPart> {
+  return async function* (signal) {
+    for (const text of deltas) yield { kind: 'delta', text };
+    await new Promise((_, reject) =>
+      signal.addEventListener('abort', () => reject(new Error('aborted', { cause: signal.reason }))),
+    );
+  };
+}
+
+const refused = () => new ModelCallError('connection', 'connect ECONNREFUSED 127.0.0.1:18080');
+const reset = () => new ModelCallError('connection', 'terminated');
+const serverError = () => new ModelCallError('server', '500 Internal Server Error');
+
+function eventsOf(appended: Appended[], type: string) {
+  return appended.filter(({ event }) => event.type === type).map(({ event }) => event);
+}
+
+function chunkText(appended: Appended[]): string {
+  return eventsOf(appended, 'conversation.reply-chunk-generated.v1')
+    .map((event) => (event.data as { text: string }).text)
+    .join('');
+}
+
+describe('GenerateReplyHandler with a fallback backend', () => {
+  it('retries a refused primary with backoff, then answers from the fallback, with one switch event', async () => {
+    const { given, request, turnId } = openTurn();
+    const primary = new ScriptedModel(failsAfter(refused), 'primary-model');
+    const fallback = new ScriptedModel(speaks('Your ', 'parcel ', 'arrives.'), 'fallback-model');
+    const { handler, appended } = setup(given, primary, {}, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(primary.calls).toHaveLength(1 + RESILIENCE.retries);
+    expect(fallback.calls).toEqual([request.data.prompt]); // nothing delivered: the plain prompt
+    const switches = eventsOf(appended, 'conversation.reply-backend-switched.v1');
+    expect(switches).toHaveLength(1);
+    expect(switches[0]).toMatchObject({
+      data: {
+        turnId,
+        from: { backend: 'primary', model: 'primary-model' },
+        to: { backend: 'fallback', model: 'fallback-model' },
+        reason: 'connection-error',
+        deliveredChars: 0,
+      },
+    });
+    expect(appended.at(-1)?.event).toMatchObject({
+      type: 'conversation.reply-completed.v2',
+      data: {
+        text: 'Your parcel arrives.',
+        model: 'fallback-model',
+        parts: [{ backend: 'fallback', model: 'fallback-model', start: 0, end: 20 }],
+      },
+    });
+  });
+
+  it('continues a stream the primary dropped halfway from the delivered text, repeating none of it', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(failsAfter(reset, 'Your ', 'parcel ', 'left '), 'primary-model');
+    // Models asked to continue often restate what they were given: none of it may reach the customer twice.
+    const fallback = new ScriptedModel(
+      speaks('Your parcel ', 'left ', 'the depot ', 'today.'),
+      'fallback-model',
+    );
+    const { handler, appended } = setup(given, primary, {}, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(primary.calls).toHaveLength(1); // text was delivered: no retry from scratch
+    expect(fallback.calls[0]?.slice(-2)).toEqual([
+      { role: 'assistant', content: 'Your parcel left ' },
+      { role: 'user', content: CONTINUE_INSTRUCTION },
+    ]);
+    const types = appended.map(({ event }) => event.type);
+    const switchAt = types.indexOf('conversation.reply-backend-switched.v1');
+    expect(types.filter((type) => type === 'conversation.reply-backend-switched.v1')).toHaveLength(1);
+    expect(chunkText(appended.slice(0, switchAt))).toBe('Your parcel left ');
+    expect(appended[switchAt]?.event.data).toMatchObject({ reason: 'connection-error', deliveredChars: 17 });
+    expect(chunkText(appended)).toBe('Your parcel left the depot today.');
+    expect(appended.at(-1)?.event).toMatchObject({
+      type: 'conversation.reply-completed.v2',
+      data: {
+        text: 'Your parcel left the depot today.',
+        parts: [
+          { backend: 'primary', model: 'primary-model', start: 0, end: 17 },
+          { backend: 'fallback', model: 'fallback-model', start: 17, end: 33 },
+        ],
+      },
+    });
+  });
+
+  it('moves a stream that stalls halfway to the fallback after the stall deadline', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(hangsAfter('Hel'));
+    const fallback = new ScriptedModel(speaks('lo!'));
+    const { handler, appended } = setup(given, primary, { stallTimeoutMs: 50 }, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(eventsOf(appended, 'conversation.reply-backend-switched.v1')).toMatchObject([
+      { data: { reason: 'stalled', deliveredChars: 3 } },
+    ]);
+    expect(appended.at(-1)?.event).toMatchObject({ data: { text: 'Hello!' } });
+  });
+
+  it('moves on at once, without retrying, when the primary misses the first-token deadline', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(hangsAfter());
+    const fallback = new ScriptedModel(speaks('Hi.'));
+    const { handler, appended } = setup(given, primary, { firstTokenTimeoutMs: 50 }, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(primary.calls).toHaveLength(1);
+    expect(eventsOf(appended, 'conversation.reply-backend-switched.v1')).toMatchObject([
+      { data: { reason: 'first-token-timeout', deliveredChars: 0 } },
+    ]);
+    expect(appended.at(-1)?.event).toMatchObject({ data: { text: 'Hi.' } });
+  });
+
+  it('opens the primary breaker after repeated 5xx, so later turns go straight to the fallback', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(failsAfter(serverError));
+    const fallback = new ScriptedModel(speaks('Hi.'));
+    const { handler, appended } = setup(given, primary, {}, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request)); // 3 faults: the breaker opens
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(primary.calls).toHaveLength(RESILIENCE.breakerFailures);
+    expect(
+      eventsOf(appended, 'conversation.reply-backend-switched.v1').map(
+        (event) => (event.data as { reason: string }).reason,
+      ),
+    ).toEqual(['server-error', 'circuit-open']);
+  });
+
+  it('does not switch on a request the primary rejects (4xx): another backend would refuse it too', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(
+      failsAfter(() => new ModelCallError('rejected', '400 context too long')),
+    );
+    const fallback = new ScriptedModel(speaks('Hi.'));
+    const { handler, appended } = setup(given, primary, {}, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(fallback.calls).toHaveLength(0);
+    expect(appended.map(({ event }) => event.type)).toEqual(['conversation.reply-failed.v1']);
+    expect(appended[0]?.event.data).toMatchObject({ code: 'model-error' });
+  });
+
+  it('fails the turn when the fallback fails too, after exactly one switch', async () => {
+    const { given, request } = openTurn();
+    const primary = new ScriptedModel(failsAfter(reset, 'Hel'));
+    const fallback = new ScriptedModel(failsAfter(refused));
+    const { handler, appended } = setup(given, primary, {}, undefined, fallback);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(eventsOf(appended, 'conversation.reply-backend-switched.v1')).toHaveLength(1);
+    expect(appended.at(-1)?.event).toMatchObject({
+      type: 'conversation.reply-failed.v1',
+      data: { code: 'model-unavailable' },
     });
   });
 });
