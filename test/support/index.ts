@@ -6,3 +6,4 @@ export * from './wait';
 export * from './conversation-fixtures';
 export * from './tcp-proxy';
 export * from './schemathesis';
+export * from './analytics-fixtures';
