@@ -4,7 +4,7 @@ import type { PendingEvent } from '@contracts';
 export interface TurnShape {
   text: string;
   /** The classify-intent result, or 'failed' when the task failed (sessions falls back). */
-  intent: string | 'failed';
+  intent: string;
   /** Which knowledge backends were down for this turn's search. */
   degraded?: { keyword: boolean; vector: boolean };
   /** Slots an extraction filled (names to values); none when absent. */

@@ -7,18 +7,15 @@ const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 /** Envelopes in stream order, `seconds[i]` after T0 (the store's occurredAt). */
 function envelopes(pending: PendingEvent[], seconds: (index: number) => number): ConversationEvent[] {
-  return pending.map(
-    (event, index) =>
-      ({
-        ...event,
-        tenantId: 'acme',
-        conversationId: CONVERSATION,
-        sequence: index + 1,
-        occurredAt: new Date(T0 + seconds(index) * 1000).toISOString(),
-        causationId: null,
-        correlationId: CONVERSATION,
-      }) as ConversationEvent,
-  );
+  return pending.map((event, index): ConversationEvent => ({
+    ...event,
+    tenantId: 'acme',
+    conversationId: CONVERSATION,
+    sequence: index + 1,
+    occurredAt: new Date(T0 + seconds(index) * 1000).toISOString(),
+    causationId: null,
+    correlationId: CONVERSATION,
+  }));
 }
 
 function fold(events: ConversationEvent[]): ConversationSummary {
