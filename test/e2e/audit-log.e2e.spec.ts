@@ -3,7 +3,9 @@
  * through the five services; its tenant's log holds every stored event, verifies, exports a file set
  * that `npm run audit:verify` checks offline with the public key alone, and a tampered row or byte is
  * caught. Roles: an analyst key cannot send messages, a frontend key cannot export, refusals are in
- * the log, and no key reads another tenant's log.
+ * the log, and no key reads another tenant's log. Analytics: the conversation's summary is listed for an
+ * analyst, its replay redacts the phone number (raw only for compliance, and logged), frontend keys get
+ * nothing, no tenant sees another's, and the summaries rebuilt from zero equal the live ones.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,9 @@ let analystAtGateway: GatewayClient;
 let frontendAtAudit: GatewayClient;
 let compliance: GatewayClient;
 let otherCompliance: GatewayClient;
+let analyst: GatewayClient;
+let otherAnalyst: GatewayClient;
+let analystKey: string;
 
 beforeAll(async () => {
   for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
@@ -49,7 +54,8 @@ beforeAll(async () => {
   );
   await ensureTopics(kafka, prefix);
   const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
-  const analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
+  analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
+  const globexAnalyst = await createTenantWithKey(db.dataSource, 'globex', 'analyst');
   const complianceKey = await createTenantWithKey(db.dataSource, 'acme', 'compliance');
   const globexCompliance = await createTenantWithKey(db.dataSource, 'globex', 'compliance');
   services = new ServiceProcesses(
@@ -73,6 +79,8 @@ beforeAll(async () => {
   frontendAtAudit = new GatewayClient(services.url('audit'), frontendKey);
   compliance = new GatewayClient(services.url('audit'), complianceKey);
   otherCompliance = new GatewayClient(services.url('audit'), globexCompliance);
+  analyst = new GatewayClient(services.url('audit'), analystKey);
+  otherAnalyst = new GatewayClient(services.url('audit'), globexAnalyst);
 });
 
 afterAll(async () => {
@@ -204,5 +212,77 @@ describe('the audit log of a conversation, end to end', () => {
     const { files } = foreign.body as { files: Record<string, string> };
     expect(files['entries.jsonl']).not.toContain(conversationId);
     expect((await otherCompliance.request('GET', '/v1/audit/proofs/inclusion?index=0')).status).toBe(400);
+  });
+
+  it('analytics: an analyst lists the conversation and replays it redacted; raw text only for compliance, and logged', async () => {
+    type Listed = { conversations: { conversationId: string; status: string; messages: number }[] };
+    await waitFor('the summary to hold the closed conversation', async () => {
+      const listed = await analyst.request('GET', '/v1/analytics/conversations?status=closed');
+      return (listed.body as Listed).conversations.some((row) => row.conversationId === conversationId);
+    });
+    const listed = (await analyst.request('GET', '/v1/analytics/conversations')).body as Listed;
+    expect(listed.conversations.find((row) => row.conversationId === conversationId)).toMatchObject({
+      status: 'closed',
+      messages: 1,
+    });
+    const aggregates = await analyst.request('GET', '/v1/analytics/aggregates');
+    expect(aggregates.status).toBe(200);
+
+    const replayPath = `/v1/analytics/conversations/${conversationId}/replay`;
+    const replay = await analyst.request('GET', replayPath);
+    expect(replay.status).toBe(200);
+    const text = JSON.stringify(replay.body);
+    expect(text).toContain('[phone]');
+    expect(text).not.toContain('13800138000');
+    expect((await analyst.request('GET', `${replayPath}?raw=true`)).status).toBe(403);
+
+    const raw = await compliance.request('GET', `${replayPath}?raw=true`);
+    expect(raw.status).toBe(200);
+    expect(JSON.stringify(raw.body)).toContain('13800138000');
+    const reads: { data: { route: string; scope: Record<string, unknown> } }[] = await db.dataSource.query(
+      `SELECT data FROM events WHERE tenant_id = 'acme' AND type = 'access.raw-data-read.v1' ORDER BY global_position`,
+    );
+    expect(reads.map(({ data }) => [data.route, data.scope])).toEqual([
+      ['/v1/audit/export', expect.anything()],
+      ['/v1/analytics/conversations/:conversationId/replay', { conversationId }],
+    ]);
+  });
+
+  it('analytics: the export streams every listed conversation; frontend keys get no analytics; no tenant sees another', async () => {
+    const response = await fetch(`${services.url('audit')}/v1/analytics/export?format=csv`, {
+      headers: { authorization: `Bearer ${analystKey}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('transfer-encoding')).toBe('chunked');
+    const csv = (await response.text()).trimEnd().split('\r\n');
+    expect(csv[0]!.startsWith('conversationId,status,')).toBe(true);
+    expect(csv.slice(1).map((line) => line.split(',')[0])).toContain(conversationId);
+
+    for (const path of ['/v1/analytics/conversations', '/v1/analytics/export', '/v1/analytics/aggregates']) {
+      expect((await frontendAtAudit.request('GET', path)).status).toBe(403);
+    }
+    const foreign = await otherAnalyst.request('GET', '/v1/analytics/conversations');
+    expect(foreign.status).toBe(200);
+    expect(JSON.stringify(foreign.body)).not.toContain(conversationId);
+    expect(
+      (await otherAnalyst.request('GET', `/v1/analytics/conversations/${conversationId}/replay`)).status,
+    ).toBe(404);
+  });
+
+  it('analytics: the summaries rebuilt from zero (the projection reset while the service runs) equal the live ones', async () => {
+    const summaries = () =>
+      db.dataSource.query(`SELECT * FROM audit_conversation_summaries ORDER BY tenant_id, conversation_id`);
+    const live: unknown[] = await summaries();
+    expect(live.length).toBeGreaterThan(0);
+    await db.dataSource.transaction(async (tx) => {
+      await tx.query(`DELETE FROM subscription_checkpoints WHERE name = 'audit.conversation-summaries'`);
+      await tx.query(`DELETE FROM audit_conversation_summaries`);
+    });
+    expect(await summaries()).toEqual([]);
+    await waitFor(
+      'the rebuild to catch up',
+      async () => JSON.stringify(await summaries()) === JSON.stringify(live),
+    );
+    expect(await summaries()).toEqual(live);
   });
 });

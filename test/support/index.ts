@@ -7,3 +7,4 @@ export * from './conversation-fixtures';
 export * from './tcp-proxy';
 export * from './schemathesis';
 export * from './fault-proxy';
+export * from './analytics-fixtures';

@@ -21,6 +21,7 @@ import {
   TREE_HEAD_INTERVAL_MS,
   TreeHeadSchedule,
 } from './audit-log';
+import { AnalyticsController, ConversationAnalyticsRepository } from './analytics';
 import { ConversationSummaryProjection } from './conversation-summaries';
 import { AUDIT_TABLES } from './migrations';
 
@@ -58,7 +59,7 @@ export class AuditModule {
         StoreModule.forService({ ownTables: AUDIT_TABLES }),
         ProjectionModule.forService([ConversationSummaryProjection, AuditLogProjection]),
       ],
-      controllers: [AuditLogController],
+      controllers: [AuditLogController, AnalyticsController],
       providers: [
         { provide: AUDIT_SIGNING_KEY, useValue: signingKey },
         { provide: AUDIT_CLOCK, useValue: () => new Date() },
@@ -68,6 +69,7 @@ export class AuditModule {
         AccessLog,
         ApiKeyGuard,
         AuditLogService,
+        ConversationAnalyticsRepository,
         TreeHeadSchedule,
         SigningKeyCheck,
       ],

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { PendingEvent } from '@contracts';
 import {
   CheckpointedSubscription,
   PostgresEventStore,
@@ -14,10 +13,10 @@ import {
   closed,
   createTenantWithKey,
   createTestDatabase,
-  messageReceived,
   started,
   target,
   waitFor,
+  understoodTurn,
   type TestDatabase,
 } from '@test/support';
 import { AUDIT_TABLES } from '../migrations';
@@ -42,56 +41,31 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** A conversation's whole life: start, messages, a turn answered, one failed, closed (or left open). */
+/**
+ * A conversation's whole life: start, turns with intents (one intent task failing), slots, knowledge
+ * searches (some degraded), replies (one in three failing), closed (or left open).
+ */
 async function converse(tenantId: string, turns: number, close: boolean): Promise<void> {
   const conversationId = randomUUID();
   await store.append(target(tenantId, conversationId, 0), [started()]);
   for (let turn = 0; turn < turns; turn++) {
-    const message = messageReceived(`question ${turn}`);
-    const turnId = randomUUID();
-    const outcome: PendingEvent =
-      turn % 3 === 2
-        ? {
-            eventId: randomUUID(),
-            type: 'conversation.reply-failed.v1',
-            data: { turnId, attempt: 1, code: 'model-timeout', message: 'slow' },
-          }
-        : {
-            eventId: randomUUID(),
-            type: 'conversation.reply-completed.v2',
-            data: {
-              turnId,
-              attempt: 1,
-              text: `answer ${turn}`,
-              model: 'm',
-              finishReason: 'stop',
-              usage: { promptTokens: 10 + turn, completionTokens: 5 },
-              timings: { firstTokenMs: 1, totalMs: 2 },
-              parts: [{ backend: 'primary', model: 'm', start: 0, end: `answer ${turn}`.length }],
-            },
-          };
-    await store.append(target(tenantId, conversationId, 'any'), [
-      message,
-      {
-        eventId: randomUUID(),
-        type: 'conversation.reply-requested.v1',
-        data: {
-          turnId,
-          inReplyTo: [(message.data as { messageId: string }).messageId],
-          prompt: [{ role: 'user', content: 'q' }],
-          maxTokens: 64,
-        },
-      },
-      {
-        eventId: randomUUID(),
-        type: 'conversation.reply-chunk-generated.v1',
-        data: { turnId, attempt: 1, chunkIndex: 0, text: 'a' },
-      },
-      outcome,
-    ]);
+    await store.append(
+      target(tenantId, conversationId, 'any'),
+      understoodTurn({
+        text: `question ${turn}`,
+        intent: turn === 3 ? 'failed' : INTENTS[turn % INTENTS.length]!,
+        slots: turn === 1 ? { order_id: `A${turn}`, reason: null } : undefined,
+        degraded: { keyword: turn === 2, vector: false },
+        outcome: turn % 3 === 2 ? 'failed' : 'completed',
+        model: turn === 1 ? 'fallback-model' : 'm',
+        promptTokens: 10 + turn,
+      }),
+    );
   }
   if (close) await store.append(target(tenantId, conversationId, 'any'), [closed()]);
 }
+
+const INTENTS = ['order_status', 'refund', 'other'];
 
 async function traffic(conversations: number): Promise<void> {
   await Promise.all(
@@ -174,6 +148,15 @@ describe('ConversationSummaryProjection on read-all with a checkpoint', () => {
     const liveRows = await rows();
     expect(liveRows).toEqual(expected);
     expect(liveRows.length).toBe(50);
+    // The analytics fields vary across the rows, so "equal" compares something.
+    expect(new Set(liveRows.map((row) => row.intents.join()))).toEqual(
+      new Set(['order_status', 'order_status,refund', 'order_status,refund,other']),
+    );
+    expect(liveRows.filter((row) => row.intentFallbacks > 0).length).toBeGreaterThan(0);
+    expect(liveRows.filter((row) => row.retrievalsDegraded > 0).length).toBeGreaterThan(0);
+    expect(liveRows.filter((row) => row.slotsFilled.includes('order_id')).length).toBeGreaterThan(0);
+    expect(liveRows.every((row) => row.latencyTurns === row.turnsCompleted)).toBe(true);
+    expect(liveRows.some((row) => row.models.includes('fallback-model'))).toBe(true);
 
     // Rebuilt from position 0: the same rows.
     const rebuild = subscription(new ConversationSummaryProjection());

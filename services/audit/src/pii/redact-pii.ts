@@ -62,9 +62,14 @@ export function redactPii(text: string): Redaction {
   return { text: redacted, found };
 }
 
-/** Redacts every string inside a JSON value (event data), keeping its shape. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Redacts every string inside a JSON value (event data, a conversation's state), keeping its shape.
+ * Identifiers stay: a UUID is not personal data, and its digit groups joined by dashes can pass Luhn.
+ */
 export function redactPiiDeep(value: unknown): unknown {
-  if (typeof value === 'string') return redactPii(value).text;
+  if (typeof value === 'string') return UUID.test(value) ? value : redactPii(value).text;
   if (Array.isArray(value)) return value.map(redactPiiDeep);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redactPiiDeep(inner)]));

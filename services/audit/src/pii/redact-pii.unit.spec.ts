@@ -35,6 +35,20 @@ describe('redactPii', () => {
   });
 });
 
+describe('redactPiiDeep and identifiers', () => {
+  // Its first three groups, 4111111511114111, pass Luhn: as free text they would read as a card.
+  const uuid = '41111115-1111-4111-8111-111111111111';
+
+  it('leaves a UUID alone, though its digit groups read as a card inside text', () => {
+    expect(redactPii(`ref ${uuid}`).found).toEqual({ 'bank-card': 1 });
+    expect(redactPiiDeep({ conversationId: uuid, ids: [uuid], text: `card ${uuid.slice(0, 18)}` })).toEqual({
+      conversationId: uuid,
+      ids: [uuid],
+      text: 'card [bank-card]',
+    });
+  });
+});
+
 describe('checksums', () => {
   it('accepts the GB 11643 example and refuses its neighbours', () => {
     expect(isValidIdNumber('11010519491231002X')).toBe(true);
