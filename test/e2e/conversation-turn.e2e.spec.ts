@@ -4,13 +4,14 @@
  * Five real service processes, real PostgreSQL, Kafka and LLM; a fresh database and topic prefix.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { GatewayClient, GatewaySocket } from '@libs/client';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
 import { TOPICS, type ConversationEvent, type ServerFrame } from '@contracts';
 import { createLogger } from '@libs/platform';
+import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
 import {
   ServiceProcesses,
   committedSchemaValidator,
@@ -43,6 +44,20 @@ beforeAll(async () => {
   );
   await ensureTopics(kafka, prefix);
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
+  // This suite is about the turn's plumbing, not about understanding: with one intent that needs no slots
+  // every message is answered by the model, whatever the small local classifier would make of it (the
+  // dialogue spec covers intents, slots and handoff).
+  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
+    intents: [
+      {
+        name: 'product_question',
+        description: 'Any question about the shop, its products or its services.',
+        examples: ['What are your opening hours?', '这个水壶是多少瓦的？', 'Do you ship abroad?'],
+        slots: [],
+        handoff: false,
+      },
+    ],
+  });
   const globexKey = await createTenantWithKey(db.dataSource, 'globex');
   services = new ServiceProcesses(
     {

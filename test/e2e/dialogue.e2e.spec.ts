@@ -190,7 +190,14 @@ describe('a Chinese refund conversation', () => {
       text: '您好，我是客服小王，马上为您办理退款。',
     });
 
-    const since = after(await acme.allEvents(conversationId), handedOffAt).map((event) => event.type);
+    // While handed off the bot neither starts model work nor speaks. A model task it asked for before the
+    // handoff may still complete (the model is slow), which changes nothing the customer sees.
+    const since = after(await acme.allEvents(conversationId), handedOffAt)
+      .map((event) => event.type)
+      .filter(
+        (type) =>
+          type !== 'conversation.model-task-completed.v1' && type !== 'conversation.model-task-failed.v1',
+      );
     expect(since).toEqual(['conversation.message-received.v1', 'conversation.agent-message-sent.v1']);
     const view = await acme.getConversation(conversationId);
     expect(view.transcript.slice(-2).map((entry) => entry.role)).toEqual(['customer', 'agent']);

@@ -116,13 +116,17 @@ export class FaultProxy {
             res.write(chunk);
             return;
           }
-          if (sent < midway.afterBytes) res.write(chunk.subarray(0, midway.afterBytes - sent));
+          const rest = chunk.subarray(0, Math.max(0, midway.afterBytes - sent));
           sent = midway.afterBytes;
           // The upstream generation stops too, as it would if the server itself hung or died.
           answer.destroy();
           upstream.destroy();
-          if (midway.kind === 'reset-midway') res.socket?.destroy();
+          // reset-midway: the connection dies once the bytes so far have reached the socket (destroying it
+          // at once would also drop writes still queued in Node, so the client might see nothing at all).
           // stall-midway: the client keeps waiting on an open connection that sends nothing more.
+          res.write(rest, () => {
+            if (midway.kind === 'reset-midway') res.socket?.destroy();
+          });
         });
         answer.on('end', () => res.end());
       },
