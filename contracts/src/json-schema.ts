@@ -15,6 +15,11 @@ const UNION_FILES: Record<StreamKind, { file: string; title: string; description
     title: 'Any tenant event',
     description: 'Every message on the tenant.events topic matches exactly one of these.',
   },
+  'knowledge-document': {
+    file: 'knowledge-event.schema.json',
+    title: 'Any knowledge document event',
+    description: 'Every message on the knowledge.events topic matches exactly one of these.',
+  },
 };
 
 /** JSON Schema (draft 2020-12) per event type, plus one per topic that accepts any of its events. */

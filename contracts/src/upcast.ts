@@ -23,6 +23,12 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.model-task-failed.v1':
     case 'conversation.knowledge-retrieved.v1':
     case 'tenant.settings-updated.v1':
+    case 'knowledge.document-ingested.v1':
+    case 'knowledge.document-replaced.v1':
+    case 'knowledge.document-indexing-progressed.v1':
+    case 'knowledge.document-indexed.v1':
+    case 'knowledge.document-indexing-failed.v1':
+    case 'knowledge.document-deleted.v1':
       return event;
     default: {
       // A new event type must say here whether it is current or how it becomes the current version.

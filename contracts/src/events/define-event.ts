@@ -9,6 +9,9 @@ import { ENVELOPE, StreamNameSchema } from '../envelope';
 const STREAM_ID_FIELD = {
   conversation: { conversationId: z.uuid() },
   'tenant-settings': { streamId: StreamNameSchema },
+  'knowledge-document': {
+    streamId: StreamNameSchema.refine((id) => id.startsWith('kb-document:'), 'kb-document:<documentId>'),
+  },
 } as const;
 
 export type StreamKind = keyof typeof STREAM_ID_FIELD;

@@ -11,6 +11,14 @@ import {
 } from './conversation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
 import {
+  KnowledgeDocumentDeleted,
+  KnowledgeDocumentIndexed,
+  KnowledgeDocumentIndexingFailed,
+  KnowledgeDocumentIndexingProgressed,
+  KnowledgeDocumentIngested,
+  KnowledgeDocumentReplaced,
+} from './knowledge.events';
+import {
   KnowledgeRetrieved,
   ModelTaskCompleted,
   ModelTaskFailed,
@@ -21,6 +29,7 @@ import type { StreamKind } from './define-event';
 export * from './conversation.events';
 export * from './tenant-settings.events';
 export * from './understanding.events';
+export * from './knowledge.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -41,6 +50,12 @@ export const EVENT_DEFINITIONS = [
   ModelTaskFailed,
   KnowledgeRetrieved,
   TenantSettingsUpdated,
+  KnowledgeDocumentIngested,
+  KnowledgeDocumentReplaced,
+  KnowledgeDocumentIndexingProgressed,
+  KnowledgeDocumentIndexed,
+  KnowledgeDocumentIndexingFailed,
+  KnowledgeDocumentDeleted,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -60,6 +75,15 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
 
+export const KnowledgeDocumentEventSchema = z.discriminatedUnion('type', [
+  KnowledgeDocumentIngested.schema,
+  KnowledgeDocumentReplaced.schema,
+  KnowledgeDocumentIndexingProgressed.schema,
+  KnowledgeDocumentIndexed.schema,
+  KnowledgeDocumentIndexingFailed.schema,
+  KnowledgeDocumentDeleted.schema,
+]);
+
 /** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
 export const StoredEventSchema = z.discriminatedUnion(
   'type',
@@ -72,17 +96,19 @@ export const StoredEventSchema = z.discriminatedUnion(
 export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
 export type ConversationEventType = ConversationEvent['type'];
 export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
+export type KnowledgeDocumentEvent = z.infer<typeof KnowledgeDocumentEventSchema>;
 /** Any stored version of any event. */
 export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
 export type StoredEventType = StoredEvent['type'];
 /** The current version of any event, of any stream kind. */
-export type EngineEvent = ConversationEvent | TenantSettingsEvent;
+export type EngineEvent = ConversationEvent | TenantSettingsEvent | KnowledgeDocumentEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** The current events of each stream kind. */
 export interface EventsOfKind {
   conversation: ConversationEvent;
   'tenant-settings': TenantSettingsEvent;
+  'knowledge-document': KnowledgeDocumentEvent;
 }
 
 export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
