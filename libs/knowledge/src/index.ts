@@ -1,0 +1,3 @@
+export * from './knowledge-document';
+export * from './chunking';
+export * from './fusion';
