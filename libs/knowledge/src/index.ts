@@ -1,3 +1,4 @@
 export * from './knowledge-document';
 export * from './chunking';
 export * from './fusion';
+export * from './knowledge-files.repository';
