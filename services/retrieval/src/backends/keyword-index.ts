@@ -161,6 +161,15 @@ export class KeywordIndex {
     });
   }
 
+  /** How many chunks a document has in the index (of one revision, or all). */
+  async count(tenantId: string, documentId: string, revision?: number): Promise<number> {
+    await this.client.indices.refresh({ index: this.index });
+    const filter: object[] = [{ term: { tenant_id: tenantId } }, { term: { document_id: documentId } }];
+    if (revision !== undefined) filter.push({ term: { revision } });
+    return (await this.client.count({ index: this.index, routing: tenantId, query: { bool: { filter } } }))
+      .count;
+  }
+
   /** Drops the whole index: tests and benchmarks only. */
   async drop(): Promise<void> {
     await this.client.indices.delete({ index: this.index, ignore_unavailable: true });

@@ -1,4 +1,4 @@
-import { DataType, ErrorCode, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { ConsistencyLevelEnum, DataType, ErrorCode, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { ChunkHit, IndexedChunk } from './indexed-chunk';
 
 /** Ids, tenants and document ids are slugs without quotes; anything else must never reach a filter. */
@@ -109,6 +109,19 @@ export class VectorIndex {
       text: String(hit.text),
       score: hit.score,
     }));
+  }
+
+  /** How many chunks a document has in the collection (of one revision, or all). */
+  async count(tenantId: string, documentId: string, revision?: number): Promise<number> {
+    const only = revision === undefined ? '' : ` && revision == ${Math.trunc(revision)}`;
+    const response = await this.client.query({
+      collection_name: this.collection,
+      filter: `tenant_id == ${literal(tenantId)} && document_id == ${literal(documentId)}${only}`,
+      output_fields: ['count(*)'],
+      consistency_level: ConsistencyLevelEnum.Strong,
+    });
+    check(response.status, 'count');
+    return Number(response.data[0]?.['count(*)'] ?? 0);
   }
 
   /** Drops the whole collection: tests and benchmarks only. */

@@ -87,7 +87,6 @@ const HTML_OPTIONS = {
     { selector: 'h2', format: 'sectionBreak' },
     { selector: 'h3', options: { uppercase: false } },
     { selector: 'h4', options: { uppercase: false } },
-    { selector: 'th', options: { uppercase: false } },
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },
     { selector: 'script', format: 'skip' },
