@@ -7,3 +7,4 @@ export * from './json-schema';
 export * from './errors';
 export * from './views';
 export * from './ws-frames';
+export * from './knowledge-views';

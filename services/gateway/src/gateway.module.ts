@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { KnowledgeDirectoryRepository, KnowledgeFilesRepository } from '@libs/knowledge';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, ApiKeyGuard, TenantResolver } from './auth';
 import {
@@ -12,6 +14,16 @@ import {
   randomIds,
 } from './conversations';
 import type { GatewayConfig } from './gateway.config';
+import {
+  DeleteDocumentHandler,
+  GetDocumentHandler,
+  KnowledgeController,
+  ListDocumentsHandler,
+  RetrievalSearchClient,
+  SearchKnowledgeHandler,
+  UploadDocumentHandler,
+} from './knowledge';
+import { GATEWAY_TABLES } from './migrations';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -20,6 +32,11 @@ const USE_CASES = [
   CloseConversationHandler,
   GetConversationHandler,
   ListConversationEventsHandler,
+  UploadDocumentHandler,
+  DeleteDocumentHandler,
+  GetDocumentHandler,
+  ListDocumentsHandler,
+  SearchKnowledgeHandler,
 ];
 
 @Module({})
@@ -29,16 +46,27 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         PlatformModule.forService('gateway', config),
-        StoreModule.forService(),
+        StoreModule.forService({ ownTables: GATEWAY_TABLES }),
         KafkaModule.forService(),
         RelayModule.forService(),
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
       ],
-      controllers: [ConversationsController, GatewayEventsController],
+      controllers: [ConversationsController, KnowledgeController, GatewayEventsController],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
+        {
+          provide: KnowledgeFilesRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new KnowledgeFilesRepository(db),
+        },
+        {
+          provide: KnowledgeDirectoryRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new KnowledgeDirectoryRepository(db),
+        },
+        { provide: RetrievalSearchClient, useValue: new RetrievalSearchClient(config.RETRIEVAL_URL) },
         TenantResolver,
         ApiKeyGuard,
         ConversationUpdates,

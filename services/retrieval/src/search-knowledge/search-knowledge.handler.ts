@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Citation } from '@contracts';
+import type { KnowledgeSearchResult } from '@contracts';
 import { reciprocalRankFusion } from '@libs/knowledge';
 import { BackendBreakers, Embedder, KeywordIndex, VectorIndex, type ChunkHit } from '../backends';
 import { Reranker } from './reranker';
@@ -10,12 +10,8 @@ import { SearchWeights } from './search-weights';
 export const CANDIDATES_PER_RETRIEVER = 20;
 const MAX_CITATION_CHARS = 4_000;
 
-export interface KnowledgeSearchResult {
-  results: Citation[];
-  /** A retriever that could not answer (breaker open, timeout, error): the results came without it. */
-  degraded: { keyword: boolean; vector: boolean };
-  timings: { totalMs: number };
-}
+/** The search result's contract is @contracts' KnowledgeSearchResultSchema, which the gateway checks. */
+export type { KnowledgeSearchResult };
 
 /**
  * Hybrid search: BM25 and vector top-k, each behind its backends' breakers, fused by reciprocal rank
