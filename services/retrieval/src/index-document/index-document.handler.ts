@@ -13,7 +13,7 @@ import {
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
 import { Embedder, KeywordIndex, VectorIndex, searchableText, type IndexedChunk } from '../backends';
-import { parseDocument } from '../parsing/document-parser';
+import { parseDocument } from '@libs/document-parsing';
 import type { IndexDocumentCommand } from './index-document.command';
 import { IndexingCheckpoints } from './indexing-checkpoints.repository';
 

@@ -8,7 +8,9 @@ import { AppError, type DocumentFormat } from '@contracts';
 import type { Section } from '@libs/knowledge';
 
 /**
- * Files to sections of plain text, with well-kept parsers only. Section 0 is whatever comes before the
+ * Files to sections of plain text, with well-kept parsers only (a library of its own: retrieval indexes
+ * with it, and the knowledge evaluation maps citations back to sections with it, without loading the
+ * parsers into the gateway). Section 0 is whatever comes before the
  * first level-2 heading (Markdown `## `, HTML/DOCX `<h2>`); section n is the n-th such heading's, so
  * citations map back to a document's own structure. FAQ sheets give one section per data row (row n is
  * section n) and PDFs one per page (page n is section n).
