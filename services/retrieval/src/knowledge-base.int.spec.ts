@@ -13,7 +13,7 @@ import {
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
 import { TcpProxy, createTenantWithKey, createTestDatabase, type TestDatabase } from '@test/support';
-import { BackendBreakers, Embedder, KeywordIndex, VectorIndex } from './backends';
+import { BackendBreakers, Embedder, KeywordIndex, VectorIndex } from '@libs/knowledge-search';
 import { DeleteDocumentCommand, DeleteDocumentHandler } from './delete-document';
 import { IndexDocumentCommand, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';

@@ -26,7 +26,7 @@ import {
   SEARCH_BACKENDS,
   VectorIndex,
   type BreakerState,
-} from './backends';
+} from '@libs/knowledge-search';
 import { DeleteDocumentHandler } from './delete-document';
 import { INGEST_BATCH_SIZE, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';

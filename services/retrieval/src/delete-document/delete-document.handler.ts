@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { KeywordIndex, VectorIndex } from '../backends';
+import { KeywordIndex, VectorIndex } from '@libs/knowledge-search';
 import type { DeleteDocumentCommand } from './delete-document.command';
 
 /** A deleted document leaves both indexes: every revision's chunks. Deleting twice is harmless. */

@@ -1,4 +1,4 @@
-import type { ChunkHit } from '../backends';
+import type { ChunkHit } from '@libs/knowledge-search';
 
 export interface RerankCandidate extends ChunkHit {
   /** The fused (RRF) score the candidate arrives with. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KnowledgeSearchResult } from '@contracts';
 import { reciprocalRankFusion } from '@libs/knowledge';
-import { BackendBreakers, Embedder, KeywordIndex, VectorIndex, type ChunkHit } from '../backends';
+import { BackendBreakers, Embedder, KeywordIndex, VectorIndex, type ChunkHit } from '@libs/knowledge-search';
 import { Reranker } from './reranker';
 import type { SearchKnowledgeQuery } from './search-knowledge.query';
 import { SearchWeights } from './search-weights';

@@ -1,5 +1,0 @@
-export * from './indexed-chunk';
-export * from './keyword-index';
-export * from './vector-index';
-export * from './embedder';
-export * from './backend-breakers';
