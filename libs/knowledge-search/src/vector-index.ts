@@ -96,7 +96,8 @@ export class VectorIndex {
       data: [vector],
       limit: k,
       filter: `tenant_id == ${literal(tenantId)}`,
-      output_fields: ['document_id', 'title', 'chunk_index', 'text'],
+      // The primary key too: Milvus Lite leaves it out of the hits unless asked (every id was "undefined").
+      output_fields: ['id', 'document_id', 'title', 'chunk_index', 'text'],
       metric_type: METRIC,
       params: { ef: Math.max(64, k) },
     });

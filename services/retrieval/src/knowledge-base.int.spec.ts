@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DocumentFormat, EventOfType } from '@contracts';
 import { PostgresEventStore, StreamRunner, migrateOwnTables } from '@libs/event-store';
 import {
+  DocumentIds,
   KnowledgeFiles1764806400000,
   KnowledgeFilesRepository,
   decideDelete,
@@ -140,6 +141,15 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
     expect(found.results.length).toBeLessThanOrEqual(5);
     expect(found.results[0]).toMatchObject({ documentId: 'returns', title: 'Returns policy' });
     expect(found.results[0]!.text.length).toBeGreaterThan(0);
+
+    // Each retriever's hits carry their own chunk ids, or fusion would merge them into one.
+    const vectorHits = await vectors.search('acme', await embedder.embedQuery('return window'), 5);
+    expect(vectorHits.map((hit) => hit.id)).toEqual(
+      vectorHits.map((hit) => DocumentIds.chunk('acme', 'returns', 1, hit.chunkIndex)),
+    );
+    expect(new Set(vectorHits.map((hit) => hit.id)).size).toBe(5);
+    const vectorOnly = await search.execute(new SearchKnowledgeQuery('acme', 'return window', 5, 'vector'));
+    expect(vectorOnly.results).toHaveLength(5);
   });
 
   it('re-ingesting unchanged bytes is a no-op; changed bytes replace every chunk of the old revision', async () => {
