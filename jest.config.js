@@ -3,11 +3,20 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
+// The Milvus SDK's thrift requires uuid 13, which is ESM only: Node 20.19 loads it, Jest's CommonJS
+// runtime cannot. Tests get the CommonJS build of uuid 11 (typeorm's), which has the same parse/stringify.
+const uuidCommonJs = require.resolve('uuid', {
+  paths: [require('node:path').join(__dirname, 'node_modules', 'typeorm')],
+});
+
 const base = {
   testEnvironment: 'node',
   rootDir: __dirname,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  moduleNameMapper: {
+    ...pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+    '^uuid$': uuidCommonJs,
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 

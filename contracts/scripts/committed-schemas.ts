@@ -26,7 +26,7 @@ export function loadCommittedSchemas(): CommittedSchemas {
     ajv.addSchema(JSON.parse(readFileSync(join(SCHEMA_DIR, name), 'utf8')) as object);
   }
   const anyEvent = ajv.compile({
-    anyOf: ['conversation-event', 'tenant-event'].map((name) => ({
+    anyOf: ['conversation-event', 'tenant-event', 'knowledge-event'].map((name) => ({
       $ref: `${SCHEMA_BASE}${name}.schema.json`,
     })),
   });

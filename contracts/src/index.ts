@@ -8,3 +8,4 @@ export * from './errors';
 export * from './views';
 export * from './ws-frames';
 export * from './roles';
+export * from './knowledge-views';

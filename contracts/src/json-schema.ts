@@ -17,6 +17,12 @@ const UNION_FILES: { file: string; kinds: StreamKind[]; title: string; descripti
     title: 'Any tenant event',
     description: 'Every message on the tenant.events topic matches exactly one of these.',
   },
+  {
+    file: 'knowledge-event.schema.json',
+    kinds: ['knowledge-document'],
+    title: 'Any knowledge document event',
+    description: 'Every message on the knowledge.events topic matches exactly one of these.',
+  },
 ];
 
 /** JSON Schema (draft 2020-12) per event type, plus one per topic that accepts any of its events. */

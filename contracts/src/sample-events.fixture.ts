@@ -17,6 +17,22 @@ export const SAMPLE_ENVELOPE = {
 const MESSAGE_ID = '11111111-2222-4333-8444-555555555555';
 const TURN_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 
+const SAMPLE_REVISION = {
+  documentId: 'returns-policy',
+  revision: 2,
+  title: '退换货政策 Returns policy',
+  format: 'markdown' as const,
+  contentHash: 'a3f1c2b4d5e6f7081928374655647382910a1b2c3d4e5f60718293a4b5c6d7e8',
+  sizeBytes: 18_204,
+};
+
+/** The stream each kind's sample belongs to. */
+const SAMPLE_STREAM_ID = {
+  'tenant-settings': 'settings',
+  access: 'access',
+  'knowledge-document': 'kb-document:returns-policy',
+};
+
 type StoredData<T extends StoredEventType> = Extract<StoredEvent, { type: T }>['data'];
 
 export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
@@ -213,6 +229,27 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
       templates: { handoff_notice: { zh: '正在为您转接人工客服。', en: 'Connecting you to an agent.' } },
     },
   },
+  'knowledge.document-ingested.v1': { ...SAMPLE_REVISION, revision: 1 },
+  'knowledge.document-replaced.v1': SAMPLE_REVISION,
+  'knowledge.document-indexing-progressed.v1': {
+    documentId: 'returns-policy',
+    revision: 2,
+    chunksIndexed: 32,
+    chunksTotal: 75,
+  },
+  'knowledge.document-indexed.v1': {
+    documentId: 'returns-policy',
+    revision: 2,
+    chunks: 75,
+    embeddingModel: 'multilingual-e5-small',
+  },
+  'knowledge.document-indexing-failed.v1': {
+    documentId: 'returns-policy',
+    revision: 2,
+    code: 'unparseable',
+    message: 'Invalid PDF structure',
+  },
+  'knowledge.document-deleted.v1': { documentId: 'returns-policy', revision: 2 },
 };
 
 export const SAMPLE_TYPES = Object.keys(SAMPLE_DATA) as StoredEventType[];
@@ -224,6 +261,6 @@ export function sampleEvent(type: StoredEventType): MutableEvent {
   const { conversationId, ...envelope } = SAMPLE_ENVELOPE;
   const kind = kindOfType(type);
   const streamId =
-    kind === 'conversation' ? { conversationId } : { streamId: kind === 'access' ? 'access' : 'settings' };
+    kind === 'conversation' || kind === undefined ? { conversationId } : { streamId: SAMPLE_STREAM_ID[kind] };
   return structuredClone({ ...envelope, type, ...streamId, data: SAMPLE_DATA[type] });
 }

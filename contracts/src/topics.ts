@@ -9,6 +9,8 @@ export const TOPICS = {
   conversationEvents: 'conversation.events',
   /** Events of a tenant's own streams (settings), keyed by `<tenantId>/<streamId>`. */
   tenantEvents: 'tenant.events',
+  /** Knowledge documents' events (uploads, indexing progress, deletes), keyed by `<tenantId>/<streamId>`. */
+  knowledgeEvents: 'knowledge.events',
   /** Messages that failed validation or handling for good, with the reason in headers. */
   deadLetter: 'conversation.events.dlq',
 } as const;
@@ -21,6 +23,7 @@ export const TOPIC_OF_KIND: Record<StreamKind, TopicName> = {
   'tenant-settings': TOPICS.tenantEvents,
   // A tenant's own streams share one topic: access events are few, and keyed per tenant and stream.
   access: TOPICS.tenantEvents,
+  'knowledge-document': TOPICS.knowledgeEvents,
 };
 
 /** The topic an event type is published to, or undefined for a type this engine does not know. */
@@ -39,6 +42,7 @@ export function messageKey(
 export const TOPIC_PARTITIONS: Record<TopicName, number> = {
   'conversation.events': 12,
   'tenant.events': 3,
+  'knowledge.events': 6,
   'conversation.events.dlq': 1,
 };
 

@@ -47,6 +47,12 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'tenant.settings-updated.v1':
     case 'access.denied.v1':
     case 'access.raw-data-read.v1':
+    case 'knowledge.document-ingested.v1':
+    case 'knowledge.document-replaced.v1':
+    case 'knowledge.document-indexing-progressed.v1':
+    case 'knowledge.document-indexed.v1':
+    case 'knowledge.document-indexing-failed.v1':
+    case 'knowledge.document-deleted.v1':
       return event;
     default: {
       // A new event type must say here whether it is current or how it becomes the current version.

@@ -3,12 +3,14 @@
  * out-of-range positions, compressed bodies, undeclared methods, reused idempotency keys, keys in
  * URLs and revoked keys, a database outage, and a schema-driven fuzz of the whole API document.
  * The gateway and audit run as real processes on the real stack (no model calls: sessions and
- * inference stay down), with their own database and topic prefix.
+ * inference stay down; retrieval joins for the fuzz, so the knowledge routes answer), with their own
+ * database and topic prefix.
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import WebSocket from 'ws';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { MAX_STREAM_SEQUENCE, type ServerFrame as Frame } from '@contracts';
@@ -27,7 +29,10 @@ import {
 
 jest.setTimeout(300_000);
 
-const BASE_PORT = 4200;
+/** Agents running suites side by side pick their own base port (the services take it and the next four). */
+const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4200);
+/** Retrieval's index and collection for this suite alone (it runs for the fuzz only), dropped at the end. */
+const knowledgeIndex = `e2e_edge_${randomBytes(4).toString('hex')}`;
 const prefix = `e2e-edge-${randomBytes(4).toString('hex')}.`;
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const logDir = `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`;
@@ -59,6 +64,8 @@ beforeAll(async () => {
       KAFKA_SESSION_TIMEOUT_MS: '8000',
       // Small, so a revoked key's sockets close within the test's patience.
       API_KEY_CACHE_TTL_MS: '1500',
+      RETRIEVAL_URL: `http://127.0.0.1:${BASE_PORT + 3}`,
+      KNOWLEDGE_INDEX: knowledgeIndex,
     },
     BASE_PORT,
     logDir,
@@ -80,6 +87,10 @@ afterAll(async () => {
   const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
   await admin.deleteTopics({ topics });
   await admin.disconnect();
+  await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' }).catch(() => null);
+  const milvus = new MilvusClient({ address: process.env.MILVUS_ADDRESS ?? '', logLevel: 'warn' });
+  await milvus.dropCollection({ collection_name: knowledgeIndex }).catch(() => null);
+  await milvus.closeConnection();
 });
 
 interface RawResponse {
@@ -466,8 +477,19 @@ describe('a database outage', () => {
 });
 
 describe('a schema-driven fuzz of the whole API document', () => {
+  // Started only now: its knowledge-retrieved events would otherwise race the event counts above.
+  beforeAll(async () => {
+    services.start('retrieval');
+    await services.waitReady('retrieval');
+  });
+
   it('finds no server error, no undeclared status and no response off its schema', async () => {
     const conversations = [await open(alice), await open(alice), randomUUID()];
+    await alice.uploadDocument('fuzz-guide', {
+      title: 'Fuzz guide',
+      mediaType: 'text/markdown',
+      content: Buffer.from('## Returns\n\nThirty days from delivery.\n'),
+    });
     const result = await runSchemathesis({
       baseUrl: services.url('gateway'),
       apiKey: acmeKey,
@@ -483,7 +505,7 @@ describe('a schema-driven fuzz of the whole API document', () => {
       ],
       maxExamples: 25,
       seed: 20_251_122,
-      pathValues: { id: conversations },
+      pathValues: { id: conversations, documentId: ['fuzz-guide', 'unknown-document'] },
       workDir: join(logDir, 'schemathesis'),
     });
     if (result.exitCode !== 0) console.log(result.output);

@@ -10,6 +10,9 @@ const STREAM_ID_FIELD = {
   conversation: { conversationId: z.uuid() },
   'tenant-settings': { streamId: StreamNameSchema },
   access: { streamId: StreamNameSchema },
+  'knowledge-document': {
+    streamId: StreamNameSchema.refine((id) => id.startsWith('kb-document:'), 'kb-document:<documentId>'),
+  },
 } as const;
 
 export type StreamKind = keyof typeof STREAM_ID_FIELD;

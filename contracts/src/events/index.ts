@@ -13,6 +13,14 @@ import { ReplyBackendSwitched, ReplyCompleted } from './reply-generation.events'
 import { TenantSettingsUpdated } from './tenant-settings.events';
 import { AccessDenied, RawDataRead } from './access.events';
 import {
+  KnowledgeDocumentDeleted,
+  KnowledgeDocumentIndexed,
+  KnowledgeDocumentIndexingFailed,
+  KnowledgeDocumentIndexingProgressed,
+  KnowledgeDocumentIngested,
+  KnowledgeDocumentReplaced,
+} from './knowledge.events';
+import {
   KnowledgeRetrieved,
   ModelTaskCompleted,
   ModelTaskFailed,
@@ -39,6 +47,7 @@ export * from './understanding.events';
 export * from './access.events';
 export * from './dialogue.events';
 export * from './reply-generation.events';
+export * from './knowledge.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -74,6 +83,12 @@ export const EVENT_DEFINITIONS = [
   TenantSettingsUpdated,
   AccessDenied,
   RawDataRead,
+  KnowledgeDocumentIngested,
+  KnowledgeDocumentReplaced,
+  KnowledgeDocumentIndexingProgressed,
+  KnowledgeDocumentIndexed,
+  KnowledgeDocumentIndexingFailed,
+  KnowledgeDocumentDeleted,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -106,6 +121,14 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
 
 export const AccessEventSchema = z.discriminatedUnion('type', [AccessDenied.schema, RawDataRead.schema]);
+export const KnowledgeDocumentEventSchema = z.discriminatedUnion('type', [
+  KnowledgeDocumentIngested.schema,
+  KnowledgeDocumentReplaced.schema,
+  KnowledgeDocumentIndexingProgressed.schema,
+  KnowledgeDocumentIndexed.schema,
+  KnowledgeDocumentIndexingFailed.schema,
+  KnowledgeDocumentDeleted.schema,
+]);
 
 /** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
 export const StoredEventSchema = z.discriminatedUnion(
@@ -120,11 +143,12 @@ export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
 export type ConversationEventType = ConversationEvent['type'];
 export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
+export type KnowledgeDocumentEvent = z.infer<typeof KnowledgeDocumentEventSchema>;
 /** Any stored version of any event. */
 export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
 export type StoredEventType = StoredEvent['type'];
 /** The current version of any event, of any stream kind. */
-export type EngineEvent = ConversationEvent | TenantSettingsEvent | AccessEvent;
+export type EngineEvent = ConversationEvent | TenantSettingsEvent | AccessEvent | KnowledgeDocumentEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** The current events of each stream kind. */
@@ -132,6 +156,7 @@ export interface EventsOfKind {
   conversation: ConversationEvent;
   'tenant-settings': TenantSettingsEvent;
   access: AccessEvent;
+  'knowledge-document': KnowledgeDocumentEvent;
 }
 
 export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

@@ -4,13 +4,20 @@ import {
   ConversationStateAtSchema,
   ConversationViewSchema,
   EventPageSchema,
+  KnowledgeDocumentPageSchema,
+  KnowledgeDocumentViewSchema,
+  KnowledgeSearchResultSchema,
   MessageAcceptedSchema,
   type ConversationEvent,
   type ConversationSearch,
   type ConversationStateAt,
   type ConversationView,
+  type DocumentMediaType,
   type EventData,
   type EventPage,
+  type KnowledgeDocumentPage,
+  type KnowledgeDocumentView,
+  type KnowledgeSearchResult,
   type MessageAccepted,
 } from '@contracts';
 import { ContractViolationError, GatewayError } from './gateway-error';
@@ -39,10 +46,22 @@ export interface RawResponse {
   body: unknown;
 }
 
+export interface SearchKnowledgeInput {
+  query: string;
+  topK?: number;
+  mode?: 'hybrid' | 'keyword' | 'vector';
+}
+
+export interface DocumentUploaded {
+  /** False when this file under this title was the live revision already (200): nothing recorded. */
+  changed: boolean;
+  document: KnowledgeDocumentView;
+}
+
 export interface RequestOptions {
   json?: unknown;
-  /** A body sent as is (malformed JSON, another content type...). */
-  raw?: string;
+  /** A body sent as is (malformed JSON, another content type, a file...). */
+  raw?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 
@@ -161,6 +180,47 @@ export class GatewayClient {
     return events;
   }
 
+  /** Uploads (or replaces) a knowledge document: the file's bytes, sent with their media type. */
+  async uploadDocument(
+    documentId: string,
+    file: { title: string; mediaType: DocumentMediaType; content: Uint8Array },
+  ): Promise<DocumentUploaded> {
+    const path = `${documentPath(documentId)}?${new URLSearchParams({ title: file.title }).toString()}`;
+    const what = `PUT ${path}`;
+    const response = await this.request('PUT', path, {
+      raw: file.content,
+      headers: { 'content-type': file.mediaType },
+    });
+    if (response.status !== 200 && response.status !== 202)
+      throw GatewayError.fromResponse(response.status, response.body, what);
+    const parsed = KnowledgeDocumentViewSchema.safeParse(response.body);
+    if (!parsed.success) throw new ContractViolationError(what, parsed.error.message);
+    return { changed: response.status === 202, document: parsed.data };
+  }
+
+  /** A document and its indexing progress. */
+  getDocument(documentId: string): Promise<KnowledgeDocumentView> {
+    return this.call('GET', documentPath(documentId), 200, KnowledgeDocumentViewSchema);
+  }
+
+  listDocuments({ after, limit }: { after?: string; limit?: number } = {}): Promise<KnowledgeDocumentPage> {
+    const query = new URLSearchParams();
+    if (after !== undefined) query.set('after', after);
+    if (limit !== undefined) query.set('limit', String(limit));
+    return this.call('GET', `/v1/knowledge/documents?${query.toString()}`, 200, KnowledgeDocumentPageSchema);
+  }
+
+  async deleteDocument(documentId: string): Promise<void> {
+    const response = await this.request('DELETE', documentPath(documentId));
+    if (response.status !== 204)
+      throw GatewayError.fromResponse(response.status, response.body, `DELETE ${documentPath(documentId)}`);
+  }
+
+  /** The tenant's knowledge base searched as a customer message would be. */
+  searchKnowledge(input: SearchKnowledgeInput): Promise<KnowledgeSearchResult> {
+    return this.call('POST', '/v1/knowledge/search', 200, KnowledgeSearchResultSchema, { json: input });
+  }
+
   /** Opens a WebSocket session with this client's key. */
   connect(options: WaitOptions = {}): Promise<GatewaySocket> {
     return GatewaySocket.open(this.wsUrl, this.apiKey, options);
@@ -170,7 +230,7 @@ export class GatewayClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
       headers['content-type'] ??= 'application/json';
@@ -205,6 +265,10 @@ export class GatewayClient {
 
 function conversationPath(conversationId: string): string {
   return `/v1/conversations/${encodeURIComponent(conversationId)}`;
+}
+
+function documentPath(documentId: string): string {
+  return `/v1/knowledge/documents/${encodeURIComponent(documentId)}`;
 }
 
 function parseJson(text: string): unknown {

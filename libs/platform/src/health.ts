@@ -7,14 +7,22 @@ export type HealthCheck = () => Promise<unknown>;
 /** Readiness checks, one per dependency. Each module registers the dependencies it really uses. */
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
+  private readonly details = new Map<string, () => unknown>();
 
   register(name: string, check: HealthCheck): void {
     this.checks.set(name, check);
   }
 
-  async run(
-    timeoutMs = 3_000,
-  ): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
+  /** State worth seeing next to the checks that does not decide readiness (circuit breakers, say). */
+  registerDetail(name: string, read: () => unknown): void {
+    this.details.set(name, read);
+  }
+
+  async run(timeoutMs = 3_000): Promise<{
+    ready: boolean;
+    checks: Record<string, { ok: boolean; error?: string }>;
+    details?: Record<string, unknown>;
+  }> {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     await Promise.all(
       [...this.checks.entries()].map(async ([name, check]) => {
@@ -26,7 +34,13 @@ export class HealthRegistry {
         }
       }),
     );
-    return { ready: Object.values(checks).every((result) => result.ok), checks };
+    const ready = Object.values(checks).every((result) => result.ok);
+    if (this.details.size === 0) return { ready, checks };
+    return {
+      ready,
+      checks,
+      details: Object.fromEntries([...this.details].map(([name, read]) => [name, read()])),
+    };
   }
 }
 

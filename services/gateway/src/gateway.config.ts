@@ -17,6 +17,15 @@ export const GatewayConfigSchema = z.object({
     .max(1_048_576)
     .default(64 * 1024),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Largest knowledge document accepted by `PUT /v1/knowledge/documents/{id}` (stored in PostgreSQL). */
+  KNOWLEDGE_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1_048_576)
+    .default(10 * 1_048_576),
+  /** The retrieval service, which `POST /v1/knowledge/search` forwards to (its internal route). */
+  RETRIEVAL_URL: z.url().default('http://127.0.0.1:3003'),
 });
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;

@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { KnowledgeDirectoryRepository, KnowledgeFilesRepository } from '@libs/knowledge';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
@@ -17,6 +19,15 @@ import {
   randomIds,
 } from './conversations';
 import type { GatewayConfig } from './gateway.config';
+import {
+  DeleteDocumentHandler,
+  GetDocumentHandler,
+  KnowledgeController,
+  ListDocumentsHandler,
+  RetrievalSearchClient,
+  SearchKnowledgeHandler,
+  UploadDocumentHandler,
+} from './knowledge';
 import { GATEWAY_TABLES } from './migrations';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
@@ -29,6 +40,11 @@ const USE_CASES = [
   GetConversationStateHandler,
   FindByReferenceHandler,
   AgentMessagesHandler,
+  UploadDocumentHandler,
+  DeleteDocumentHandler,
+  GetDocumentHandler,
+  ListDocumentsHandler,
+  SearchKnowledgeHandler,
 ];
 
 @Module({})
@@ -44,13 +60,24 @@ export class GatewayModule {
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
       ],
-      controllers: [ConversationsController, GatewayEventsController],
+      controllers: [ConversationsController, KnowledgeController, GatewayEventsController],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
         { provide: REFERENCE_GENERATOR, useValue: randomReferences },
         PrincipalResolver,
         AccessLog,
+        {
+          provide: KnowledgeFilesRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new KnowledgeFilesRepository(db),
+        },
+        {
+          provide: KnowledgeDirectoryRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new KnowledgeDirectoryRepository(db),
+        },
+        { provide: RetrievalSearchClient, useValue: new RetrievalSearchClient(config.RETRIEVAL_URL) },
         ApiKeyGuard,
         ConversationUpdates,
         ...USE_CASES,

@@ -5,6 +5,7 @@ import { loadConfigOrExit } from '@libs/config';
 import { PINO_LOGGER, runService, type Logger } from '@libs/platform';
 import { GatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';
+import { fileBody } from './http/file-body';
 import { jsonBody } from './http/json-body';
 import { methodNotAllowed, type DeclaredPaths } from './http/method-not-allowed';
 import { buildOpenApiDocument } from './http/openapi';
@@ -19,9 +20,11 @@ async function main(): Promise<void> {
     consumes: true,
     bodyParser: false,
     configure: (app) => {
-      const document = buildOpenApiDocument();
+      const document = buildOpenApiDocument({ maxFileBytes: config.KNOWLEDGE_MAX_FILE_BYTES });
       app.use(methodNotAllowed(document.paths as DeclaredPaths));
-      app.use(...jsonBody(config.MAX_BODY_BYTES, app.get<Logger>(PINO_LOGGER)));
+      const logger = app.get<Logger>(PINO_LOGGER);
+      app.use(...fileBody(config.KNOWLEDGE_MAX_FILE_BYTES, logger));
+      app.use(...jsonBody(config.MAX_BODY_BYTES, logger));
       SwaggerModule.setup('docs', app, document as unknown as OpenAPIObject, {
         jsonDocumentUrl: 'docs/openapi.json',
       });

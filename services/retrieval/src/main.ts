@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     module: RetrievalModule.forRoot(config),
     host: config.HTTP_HOST,
     port: config.RETRIEVAL_PORT,
-    consumes: false,
+    consumes: true,
   });
 }
 

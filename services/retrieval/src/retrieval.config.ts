@@ -10,6 +10,20 @@ export const RetrievalConfigSchema = z.object({
   EMBEDDINGS_API_KEY: z.string().default('none'),
   EMBEDDINGS_MODEL: z.string().min(1),
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1),
+  /** The Elasticsearch index and the Milvus collection holding every tenant's chunks. */
+  KNOWLEDGE_INDEX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/, 'lowercase letters, digits and _')
+    .default('knowledge_chunks'),
+  /** Chunks embedded and written per batch while indexing (and per checkpoint). */
+  INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
+  /** Query-path circuit breakers, one per backend. */
+  BREAKER_TIMEOUT_MS: z.coerce.number().int().min(10).default(500),
+  BREAKER_FAILURES_TO_OPEN: z.coerce.number().int().min(1).default(5),
+  BREAKER_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Default weights of BM25 and vector ranks in the fusion (equal unless a tenant says otherwise). */
+  FUSION_KEYWORD_WEIGHT: z.coerce.number().min(0).default(1),
+  FUSION_VECTOR_WEIGHT: z.coerce.number().min(0).default(1),
 });
 
 export type RetrievalConfig = z.output<typeof RetrievalConfigSchema>;

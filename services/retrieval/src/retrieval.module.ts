@@ -5,23 +5,71 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HealthRegistry, PlatformModule } from '@libs/platform';
+import { Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { KnowledgeFilesRepository } from '@libs/knowledge';
+import {
+  ConsumerModule,
+  HealthRegistry,
+  KafkaModule,
+  Metrics,
+  PINO_LOGGER,
+  PlatformModule,
+  RelayModule,
+  StoreModule,
+  type Logger,
+} from '@libs/platform';
+import {
+  BackendBreakers,
+  Embedder,
+  KeywordIndex,
+  SEARCH_BACKENDS,
+  VectorIndex,
+  type BreakerState,
+} from '@libs/knowledge-search';
+import { DeleteDocumentHandler } from './delete-document';
+import { INGEST_BATCH_SIZE, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
+import { RETRIEVAL_TABLES } from './migrations';
 import type { RetrievalConfig } from './retrieval.config';
-import { Embedder, KeywordIndex, VectorIndex } from './search-backends';
+import { RetrievalEventsController } from './retrieval.events.controller';
+import { RetrieveKnowledgeHandler } from './retrieve-knowledge';
+import {
+  FixedSearchWeights,
+  KeepFusedOrder,
+  Reranker,
+  SearchController,
+  SearchKnowledgeHandler,
+  SearchWeights,
+} from './search-knowledge';
 
-/** Readiness of the search backends. Knowledge ingestion and hybrid search arrive in their own issue. */
-class SearchBackendsHealth implements OnModuleInit, OnApplicationShutdown {
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 3 };
+
+/** Readiness of the search backends, the indexes' existence, and the breakers' state. */
+class SearchBackendsLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(KeywordIndex) private readonly keywords: KeywordIndex,
     @Inject(VectorIndex) private readonly vectors: VectorIndex,
     @Inject(Embedder) private readonly embedder: Embedder,
+    @Inject(BackendBreakers) private readonly breakers: BackendBreakers,
+    @Inject(PINO_LOGGER) private readonly logger: Logger,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.health.register('elasticsearch', () => this.keywords.ping());
     this.health.register('milvus', () => this.vectors.ping());
-    this.health.register('embeddings', () => this.embedder.embed(['health']));
+    this.health.register('embeddings', () => this.embedder.embed(['health'], 'query'));
+    // Open breakers do not make the service unready: it still answers, degraded. They are shown.
+    this.health.registerDetail('breakers', () => this.breakers.states());
+    // A backend down at boot must not stop the service (queries degrade); indexing creates them later.
+    await Promise.all([
+      this.keywords
+        .ensureIndex()
+        .catch((err: unknown) => this.logger.warn({ err }, 'knowledge index not ready')),
+      this.vectors
+        .ensureCollection()
+        .catch((err: unknown) => this.logger.warn({ err }, 'knowledge collection not ready')),
+    ]);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -34,11 +82,25 @@ export class RetrievalModule {
   static forRoot(config: RetrievalConfig): DynamicModule {
     return {
       module: RetrievalModule,
-      // No event handlers yet, so no Kafka consumer and no store: only its search backends.
-      imports: [PlatformModule.forService('retrieval', config)],
+      imports: [
+        PlatformModule.forService('retrieval', config),
+        StoreModule.forService({ ownTables: RETRIEVAL_TABLES }),
+        KafkaModule.forService(),
+        RelayModule.forService(),
+        // Indexing a large document takes minutes: it holds back only its own partition.
+        ConsumerModule.forService({ groupId: 'retrieval', detached: true }),
+      ],
+      controllers: [RetrievalEventsController, SearchController],
       providers: [
-        { provide: KeywordIndex, useFactory: () => new KeywordIndex(config.ELASTICSEARCH_URL) },
-        { provide: VectorIndex, useFactory: () => new VectorIndex(config.MILVUS_ADDRESS) },
+        {
+          provide: KeywordIndex,
+          useFactory: () => new KeywordIndex(config.ELASTICSEARCH_URL, config.KNOWLEDGE_INDEX),
+        },
+        {
+          provide: VectorIndex,
+          useFactory: () =>
+            new VectorIndex(config.MILVUS_ADDRESS, config.KNOWLEDGE_INDEX, config.EMBEDDINGS_DIMENSIONS),
+        },
         {
           provide: Embedder,
           useFactory: () =>
@@ -49,7 +111,51 @@ export class RetrievalModule {
               config.EMBEDDINGS_DIMENSIONS,
             ),
         },
-        SearchBackendsHealth,
+        {
+          provide: BackendBreakers,
+          inject: [Metrics, PINO_LOGGER],
+          useFactory: (metrics: Metrics, logger: Logger) => {
+            const gauge = new Gauge({
+              name: 'convo_retrieval_breaker_state',
+              help: 'Circuit breaker of each search backend: 0 closed, 1 half-open, 2 open, 3 isolated',
+              labelNames: ['backend'] as const,
+              registers: [metrics.registry],
+            });
+            for (const backend of SEARCH_BACKENDS) gauge.set({ backend }, 0);
+            return new BackendBreakers(
+              {
+                timeoutMs: config.BREAKER_TIMEOUT_MS,
+                failuresToOpen: config.BREAKER_FAILURES_TO_OPEN,
+                openForMs: config.BREAKER_OPEN_MS,
+              },
+              (backend, state) => {
+                gauge.set({ backend }, BREAKER_STATE_VALUE[state]);
+                logger.warn({ backend, state }, 'search backend breaker changed state');
+              },
+            );
+          },
+        },
+        {
+          provide: SearchWeights,
+          useFactory: () =>
+            new FixedSearchWeights({
+              keyword: config.FUSION_KEYWORD_WEIGHT,
+              vector: config.FUSION_VECTOR_WEIGHT,
+            }),
+        },
+        { provide: Reranker, useClass: KeepFusedOrder },
+        {
+          provide: KnowledgeFilesRepository,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new KnowledgeFilesRepository(db),
+        },
+        { provide: INGEST_BATCH_SIZE, useValue: config.INGEST_BATCH_SIZE },
+        IndexingCheckpoints,
+        SearchKnowledgeHandler,
+        RetrieveKnowledgeHandler,
+        IndexDocumentHandler,
+        DeleteDocumentHandler,
+        SearchBackendsLifecycle,
       ],
     };
   }

@@ -7,6 +7,7 @@ import {
   sendProblem,
   type Logger,
 } from '@libs/platform';
+import { isFileUpload } from './file-body';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -51,7 +52,8 @@ export function jsonBody(maxBytes: number, logger: Logger) {
   });
   return [
     (req: Request, res: Response, next: NextFunction) => {
-      if (!METHODS_WITH_BODY.has(req.method) || !hasBody(req)) return next();
+      // A document upload's body is the file, parsed by fileBody.
+      if (!METHODS_WITH_BODY.has(req.method) || !hasBody(req) || isFileUpload(req)) return next();
       if (!req.is('application/json') && !req.is('application/*+json')) {
         return sendProblem(
           res,

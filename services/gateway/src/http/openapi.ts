@@ -5,7 +5,11 @@ import {
   ConversationStateAtSchema,
   ConversationEventSchema,
   ConversationViewSchema,
+  DOCUMENT_MEDIA_TYPES,
   ERROR_CATALOG,
+  KnowledgeDocumentPageSchema,
+  KnowledgeDocumentViewSchema,
+  KnowledgeSearchResultSchema,
 } from '@contracts';
 import {
   AgentMessageBody,
@@ -20,6 +24,12 @@ import {
   SendMessageHeaders,
   StartConversationBody,
 } from '../conversations/conversations.schemas';
+import {
+  DocumentIdParam,
+  ListDocumentsParams,
+  SearchKnowledgeBody,
+  UploadDocumentParams,
+} from '../knowledge/knowledge.schemas';
 import { REVOKED_KEY_CLOSE_CODE, WS_PATH } from '../updates/conversation-updates';
 
 const schema = (zodSchema: z.ZodType, io: 'input' | 'output' = 'output') => {
@@ -84,8 +94,130 @@ const bodyErrors = {
   ),
 };
 
+const documentId = (() => {
+  const { description, ...idSchema } = schema(DocumentIdParam, 'input');
+  return { name: 'documentId', in: 'path', required: true, description, schema: idSchema };
+})();
+
+const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+
+const documentErrors = {
+  '401': problemResponse('Missing, unknown or revoked API key'),
+  '404': problemResponse('No such document for this tenant (never uploaded, or deleted)'),
+  '503': unavailable,
+};
+
+/** The knowledge routes: documents (upload, progress, list, delete) and a direct search. */
+function knowledgePaths(maxFileBytes: number): Record<string, Record<string, unknown>> {
+  const mebibytes = Math.round((maxFileBytes / 1_048_576) * 10) / 10;
+  return {
+    '/v1/knowledge/documents': {
+      get: {
+        summary: 'The tenant’s knowledge documents, in id order, paginated',
+        parameters: parametersOf(ListDocumentsParams, 'query'),
+        responses: {
+          '200': {
+            description:
+              'A page of documents; follow `nextAfter` until it is null (deleted documents are left ' +
+              'out, so a page may be shorter than `limit`)',
+            content: json('KnowledgeDocumentPage'),
+          },
+          '400': problemResponse('Bad pagination parameters'),
+          '401': documentErrors['401'],
+          '503': unavailable,
+        },
+      },
+    },
+    '/v1/knowledge/documents/{documentId}': {
+      put: {
+        summary: 'Upload or replace a knowledge document',
+        description:
+          'The request body is the file itself, sent with its media type as `Content-Type` (text ' +
+          'formats in UTF-8): Markdown, HTML, plain text, PDF, DOCX, and XLSX or CSV FAQ sheets with ' +
+          `\`question\` and \`answer\` columns; at most ${mebibytes} MiB. The title goes in the query. ` +
+          'Uploading the same bytes under the same title again changes nothing (200); anything else ' +
+          'records a new revision (202) that replaces every chunk of the previous one once indexed. ' +
+          'Indexing runs in the background: poll `GET` on the same path for its progress.',
+        parameters: [documentId, ...parametersOf(UploadDocumentParams, 'query')],
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            Object.keys(DOCUMENT_MEDIA_TYPES).map((mediaType) => [
+              mediaType,
+              { schema: { type: 'string', format: 'binary' } },
+            ]),
+          ),
+        },
+        responses: {
+          '200': {
+            description: 'Unchanged: this file and title are the live revision',
+            content: json('KnowledgeDocument'),
+          },
+          '202': {
+            description: 'A new revision was recorded; indexing follows',
+            content: json('KnowledgeDocument'),
+          },
+          '400': problemResponse(
+            'An empty file, a text format whose bytes are not UTF-8 (`invalid-encoding`), or a missing ' +
+              'or invalid title (`validation-failed`)',
+          ),
+          '413': problemResponse(`File over ${mebibytes} MiB (KNOWLEDGE_MAX_FILE_BYTES)`),
+          '415': problemResponse(
+            `Content-Type not one of ${Object.keys(DOCUMENT_MEDIA_TYPES).join(', ')}; a charset other ` +
+              'than UTF-8; or any Content-Encoding',
+          ),
+          ...documentErrors,
+        },
+      },
+      get: {
+        summary: 'A knowledge document and its indexing progress',
+        parameters: [documentId],
+        responses: {
+          '200': {
+            description:
+              '`status` is `indexing` (with `chunksIndexed` of `chunksTotal`), `indexed` or `failed`',
+            content: json('KnowledgeDocument'),
+          },
+          ...documentErrors,
+        },
+      },
+      delete: {
+        summary: 'Delete a knowledge document',
+        description:
+          'Its chunks leave both indexes shortly after. Deleting it again answers 204 as well; uploading ' +
+          'it again starts a new revision.',
+        parameters: [documentId],
+        responses: { '204': { description: 'Deleted' }, ...documentErrors },
+      },
+    },
+    '/v1/knowledge/search': {
+      post: {
+        summary: 'Search the tenant’s knowledge base (for agents and testing)',
+        description:
+          'The search a customer message gets: BM25 and vector top 20 fused by reciprocal rank fusion, ' +
+          'best `topK` with citations. A search backend that is down marks its half `degraded` instead ' +
+          'of failing the request.',
+        requestBody: { required: true, content: json('SearchKnowledge') },
+        responses: {
+          '200': { description: 'Results, best first', content: json('KnowledgeSearchResult') },
+          ...bodyErrors,
+          '401': documentErrors['401'],
+          '503': {
+            ...unavailable,
+            description:
+              'The retrieval service is unreachable: retry after `Retry-After` seconds (code ' +
+              '`dependency-unavailable`)',
+          },
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document served at /docs, built from the same zod schemas the routes validate with. */
-export function buildOpenApiDocument(): Record<string, unknown> {
+export function buildOpenApiDocument(
+  { maxFileBytes }: { maxFileBytes: number } = { maxFileBytes: 10 * 1_048_576 },
+): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
@@ -272,6 +404,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...knowledgePaths(maxFileBytes),
       '/healthz': {
         get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } },
       },
@@ -292,6 +425,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         MessageAccepted: schema(SendMessageAccepted),
         Conversation: ConversationView,
         ConversationEvent: schema(ConversationEventSchema),
+        KnowledgeDocument: schema(KnowledgeDocumentViewSchema),
+        KnowledgeDocumentPage: schema(KnowledgeDocumentPageSchema),
+        SearchKnowledge: schema(SearchKnowledgeBody, 'input'),
+        KnowledgeSearchResult: schema(KnowledgeSearchResultSchema),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'code'],

@@ -1,0 +1,6 @@
+export class DeleteDocumentCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly documentId: string,
+  ) {}
+}

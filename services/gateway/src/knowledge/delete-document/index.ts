@@ -1,0 +1,2 @@
+export * from './delete-document.command';
+export * from './delete-document.handler';

@@ -1,0 +1,6 @@
+export class GetDocumentQuery {
+  constructor(
+    readonly tenantId: string,
+    readonly documentId: string,
+  ) {}
+}

@@ -1,0 +1,2 @@
+export * from './get-document.handler';
+export * from './get-document.query';

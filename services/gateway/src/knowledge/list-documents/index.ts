@@ -1,0 +1,2 @@
+export * from './list-documents.handler';
+export * from './list-documents.query';

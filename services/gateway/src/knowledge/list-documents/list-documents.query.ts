@@ -1,0 +1,8 @@
+export class ListDocumentsQuery {
+  constructor(
+    readonly tenantId: string,
+    /** Documents after this id, in id order. */
+    readonly after: string | null,
+    readonly limit: number,
+  ) {}
+}

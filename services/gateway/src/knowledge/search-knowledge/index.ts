@@ -1,0 +1,2 @@
+export * from './search-knowledge.handler';
+export * from './search-knowledge.query';

@@ -1,0 +1,2 @@
+export * from './upload-document.command';
+export * from './upload-document.handler';

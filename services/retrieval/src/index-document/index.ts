@@ -1,0 +1,3 @@
+export * from './index-document.command';
+export * from './index-document.handler';
+export * from './indexing-checkpoints.repository';

@@ -1,0 +1,2 @@
+export * from './retrieve-knowledge.command';
+export * from './retrieve-knowledge.handler';
