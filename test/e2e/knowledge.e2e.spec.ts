@@ -81,8 +81,9 @@ beforeAll(async () => {
     createKafka({ brokers, clientId: 'e2e-kb-setup', topicPrefix: prefix }, createLogger('e2e', 'warn')),
     prefix,
   );
-  const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
-  const globexKey = await createTenantWithKey(db.dataSource, 'globex');
+  // Knowledge is managed by agents (or admins); agents also hold conversations.
+  const acmeKey = await createTenantWithKey(db.dataSource, 'acme', 'agent');
+  const globexKey = await createTenantWithKey(db.dataSource, 'globex', 'agent');
   services = new ServiceProcesses(
     {
       ...process.env,

@@ -76,8 +76,13 @@ const unavailable = {
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 
+const forbidden = problemResponse(
+  'The key’s role may not use this route (code `forbidden`; the refusal is recorded in the audit log)',
+);
+
 const standardErrors = {
   '401': problemResponse('Missing, unknown or revoked API key'),
+  '403': forbidden,
   '404': problemResponse('No such conversation for this tenant'),
   '503': unavailable,
 };
@@ -103,6 +108,7 @@ const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/compon
 
 const documentErrors = {
   '401': problemResponse('Missing, unknown or revoked API key'),
+  '403': forbidden,
   '404': problemResponse('No such document for this tenant (never uploaded, or deleted)'),
   '503': unavailable,
 };
@@ -124,6 +130,7 @@ function knowledgePaths(maxFileBytes: number): Record<string, Record<string, unk
           },
           '400': problemResponse('Bad pagination parameters'),
           '401': documentErrors['401'],
+          '403': forbidden,
           '503': unavailable,
         },
       },
@@ -202,6 +209,7 @@ function knowledgePaths(maxFileBytes: number): Record<string, Record<string, unk
           '200': { description: 'Results, best first', content: json('KnowledgeSearchResult') },
           ...bodyErrors,
           '401': documentErrors['401'],
+          '403': forbidden,
           '503': {
             ...unavailable,
             description:
@@ -252,6 +260,7 @@ export function buildOpenApiDocument(
             },
             '400': problemResponse('Not a reference'),
             '401': standardErrors['401'],
+            '403': forbidden,
             '503': unavailable,
           },
         },
@@ -268,6 +277,7 @@ export function buildOpenApiDocument(
             },
             ...bodyErrors,
             '401': standardErrors['401'],
+            '403': forbidden,
             '503': unavailable,
           },
         },

@@ -21,7 +21,7 @@ import {
   type KnowledgeSearchResult,
 } from '@contracts';
 import type { Tenant } from '@libs/event-store';
-import { ApiKeyGuard, CurrentTenant } from '../auth';
+import { ApiKeyGuard, CurrentTenant, Roles } from '../auth';
 import { parseInput } from '../http/parse-input';
 import { DeleteDocumentCommand, DeleteDocumentHandler } from './delete-document';
 import { GetDocumentHandler, GetDocumentQuery } from './get-document';
@@ -50,6 +50,7 @@ export class KnowledgeController {
 
   /** The body is the file itself (fileBody parsed it); 202 when a revision was recorded, 200 when unchanged. */
   @Put('documents/:documentId')
+  @Roles('agent', 'admin')
   async upload(
     @CurrentTenant() tenant: Tenant,
     @Param('documentId') documentId: string,
@@ -71,6 +72,7 @@ export class KnowledgeController {
   }
 
   @Get('documents/:documentId')
+  @Roles('agent', 'admin')
   async get(
     @CurrentTenant() tenant: Tenant,
     @Param('documentId') documentId: string,
@@ -79,18 +81,21 @@ export class KnowledgeController {
   }
 
   @Delete('documents/:documentId')
+  @Roles('agent', 'admin')
   @HttpCode(204)
   async remove(@CurrentTenant() tenant: Tenant, @Param('documentId') documentId: string): Promise<void> {
     await this.deleteDocument.execute(new DeleteDocumentCommand(tenant.id, documentId));
   }
 
   @Get('documents')
+  @Roles('agent', 'admin')
   async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown): Promise<KnowledgeDocumentPage> {
     const { after, limit } = parseInput(ListDocumentsParams, query);
     return this.listDocuments.execute(new ListDocumentsQuery(tenant.id, after ?? null, limit));
   }
 
   @Post('search')
+  @Roles('frontend', 'agent', 'admin')
   @HttpCode(200)
   async search(@CurrentTenant() tenant: Tenant, @Body() body: unknown): Promise<KnowledgeSearchResult> {
     const input = parseInput(SearchKnowledgeBody, body);
