@@ -342,11 +342,11 @@ describe('the WebSocket', () => {
     ws.send(JSON.stringify({ type: 'subscribe', conversationId, afterSequence: MAX_STREAM_SEQUENCE + 1 }));
     expect(await nextFrame(ws)).toMatchObject({ type: 'error', code: 'validation-failed' });
 
-    ws.send(JSON.stringify({ type: 'subscribe', conversationId, afterSequence: 1 }));
+    ws.send(JSON.stringify({ type: 'subscribe', conversationId, afterSequence: version }));
     expect(await nextFrame(ws)).toMatchObject({ type: 'subscribed', conversationId });
     const live = nextFrame(ws);
     await alice.sendMessage(conversationId, 'still listening?');
-    expect(await live).toMatchObject({ type: 'event', event: { sequence: 2 } });
+    expect(await live).toMatchObject({ type: 'event', event: { sequence: version + 1 } });
     ws.close();
   });
 

@@ -8,7 +8,8 @@
  * nothing, no tenant sees another's, and the summaries rebuilt from zero equal the live ones.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,19 @@ beforeAll(async () => {
   );
   await ensureTopics(kafka, prefix);
   const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
+  // A turn that always ends in a model reply (one slot-free intent), whatever the tiny local classifier
+  // makes of the message: this suite is about the audit trail of a whole turn.
+  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
+    intents: [
+      {
+        name: 'order_status',
+        description: 'Where an order or parcel is.',
+        examples: ['我的包裹到哪了', 'where is my parcel'],
+        slots: [],
+        handoff: false,
+      },
+    ],
+  });
   analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
   const globexAnalyst = await createTenantWithKey(db.dataSource, 'globex', 'analyst');
   const complianceKey = await createTenantWithKey(db.dataSource, 'acme', 'compliance');

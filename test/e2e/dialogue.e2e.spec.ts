@@ -43,6 +43,12 @@ beforeAll(async () => {
   );
   await ensureTopics(kafka, prefix);
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
+  // The embeddings fast path decides every intent here: the tiny local LLM (SmolLM2-135M) is a poor
+  // classifier (macro-F1 0.25 in bench/RESULTS.md), and this suite is about what the machine does with an
+  // intent, not about the model. The default intents and their examples are kept.
+  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
+    fastPathMinConfidence: 0,
+  });
   const idleKey = await createTenantWithKey(db.dataSource, 'quiet');
   await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('quiet', randomUUID(), {
     inactivityTimeoutSeconds: IDLE_SECONDS,
@@ -196,7 +202,10 @@ describe('a Chinese refund conversation', () => {
       .map((event) => event.type)
       .filter(
         (type) =>
-          type !== 'conversation.model-task-completed.v1' && type !== 'conversation.model-task-failed.v1',
+          type !== 'conversation.model-task-completed.v1' &&
+          type !== 'conversation.model-task-failed.v1' &&
+          // Retrieval answers every customer message, handed off or not; that is not the bot speaking.
+          type !== 'conversation.knowledge-retrieved.v1',
       );
     expect(since).toEqual(['conversation.message-received.v1', 'conversation.agent-message-sent.v1']);
     const view = await acme.getConversation(conversationId);
