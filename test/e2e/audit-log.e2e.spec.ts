@@ -8,8 +8,7 @@
  * nothing, no tenant sees another's, and the summaries rebuilt from zero equal the live ones.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
   ServiceProcesses,
+  answerEveryMessage,
   createTenantWithKey,
   createTestDatabase,
   waitFor,
@@ -57,17 +57,7 @@ beforeAll(async () => {
   const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
   // A turn that always ends in a model reply (one slot-free intent), whatever the tiny local classifier
   // makes of the message: this suite is about the audit trail of a whole turn.
-  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
-    intents: [
-      {
-        name: 'order_status',
-        description: 'Where an order or parcel is.',
-        examples: ['我的包裹到哪了', 'where is my parcel'],
-        slots: [],
-        handoff: false,
-      },
-    ],
-  });
+  await answerEveryMessage(db.dataSource, 'acme', ['我的包裹到哪了', 'where is my parcel']);
   analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
   const globexAnalyst = await createTenantWithKey(db.dataSource, 'globex', 'analyst');
   const complianceKey = await createTenantWithKey(db.dataSource, 'acme', 'compliance');

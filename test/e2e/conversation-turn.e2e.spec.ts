@@ -4,16 +4,16 @@
  * Five real service processes, real PostgreSQL, Kafka and LLM; a fresh database and topic prefix.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { GatewayClient, GatewaySocket } from '@libs/client';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
 import { TOPICS, type ConversationEvent, type ServerFrame } from '@contracts';
 import { createLogger } from '@libs/platform';
-import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
 import {
   ServiceProcesses,
+  answerEveryMessage,
   committedSchemaValidator,
   createTenantWithKey,
   createTestDatabase,
@@ -47,17 +47,11 @@ beforeAll(async () => {
   // This suite is about the turn's plumbing, not about understanding: with one intent that needs no slots
   // every message is answered by the model, whatever the small local classifier would make of it (the
   // dialogue spec covers intents, slots and handoff).
-  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
-    intents: [
-      {
-        name: 'product_question',
-        description: 'Any question about the shop, its products or its services.',
-        examples: ['What are your opening hours?', '这个水壶是多少瓦的？', 'Do you ship abroad?'],
-        slots: [],
-        handoff: false,
-      },
-    ],
-  });
+  await answerEveryMessage(db.dataSource, 'acme', [
+    'What are your opening hours?',
+    '这个水壶是多少瓦的？',
+    'Do you ship abroad?',
+  ]);
   const globexKey = await createTenantWithKey(db.dataSource, 'globex');
   services = new ServiceProcesses(
     {

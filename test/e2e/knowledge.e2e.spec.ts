@@ -5,8 +5,7 @@
  * `knowledge-retrieved` event reaches the WebSocket, and replaying the stream gives the same
  * citations. Five real service processes; a fresh database, topic prefix, index and collection.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
@@ -17,6 +16,7 @@ import { createLogger } from '@libs/platform';
 import type { DocumentMediaType, KnowledgeDocumentView } from '@contracts';
 import {
   ServiceProcesses,
+  answerEveryMessage,
   createTenantWithKey,
   createTestDatabase,
   waitFor,
@@ -86,17 +86,10 @@ beforeAll(async () => {
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme', 'agent');
   // One slot-free intent, so a question is always answered by the model with its knowledge, whatever the
   // tiny local classifier makes of it (the dialogue spec covers intents and slots).
-  await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('acme', randomUUID(), {
-    intents: [
-      {
-        name: 'product_question',
-        description: 'Any question about the shop, its products, policies or services.',
-        examples: ['How long do I have to return an item?', '退货期限是多久？'],
-        slots: [],
-        handoff: false,
-      },
-    ],
-  });
+  await answerEveryMessage(db.dataSource, 'acme', [
+    'How long do I have to return an item?',
+    '退货期限是多久？',
+  ]);
   const globexKey = await createTenantWithKey(db.dataSource, 'globex', 'agent');
   services = new ServiceProcesses(
     {

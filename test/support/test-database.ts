@@ -1,7 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { TenantRepository, createDataSource } from '@libs/event-store';
+import {
+  PostgresEventStore,
+  TenantRepository,
+  TenantSettingsStreams,
+  createDataSource,
+} from '@libs/event-store';
 import type { Role } from '@contracts';
 
 /**
@@ -56,4 +61,27 @@ async function withAdmin(url: URL, run: (client: Client) => Promise<unknown>): P
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Gives a tenant one intent that needs no slots, so every customer message is answered by the model.
+ * For suites about a turn's plumbing rather than understanding: the small local classifier would
+ * otherwise send some messages to a slot question instead of a reply.
+ */
+export async function answerEveryMessage(
+  db: DataSource,
+  tenantId: string,
+  examples: string[],
+): Promise<void> {
+  await new TenantSettingsStreams(new PostgresEventStore(db)).replace(tenantId, randomUUID(), {
+    intents: [
+      {
+        name: 'product_question',
+        description: 'Any question about the shop, its products, policies or services.',
+        examples,
+        slots: [],
+        handoff: false,
+      },
+    ],
+  });
 }

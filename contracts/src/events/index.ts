@@ -168,11 +168,6 @@ type PendingOf<E extends EngineEvent> = E extends EngineEvent
   ? { eventId: string; type: E['type']; data: E['data'] }
   : never;
 
-/** Narrows any current event to a conversation event (they are the ones named by `conversationId`). */
-export function isConversationEvent(event: EngineEvent): event is ConversationEvent {
-  return 'conversationId' in event;
-}
-
 const KIND_OF_TYPE = new Map<string, StreamKind>(
   EVENT_DEFINITIONS.map((definition) => [definition.type, definition.kind]),
 );

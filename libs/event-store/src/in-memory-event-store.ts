@@ -11,6 +11,7 @@ import {
   EventStore,
   envelopeOf,
   ofKind,
+  streamIdOf,
   type AppendResult,
   type AppendTarget,
   type GlobalPosition,
@@ -105,10 +106,7 @@ export class InMemoryEventStore extends EventStore {
   /** Test setup: stores events exactly as given (any published version), bypassing decisions. */
   seed(kind: StreamKind, events: readonly StoredEvent[]): void {
     for (const event of events) {
-      const ref = {
-        tenantId: event.tenantId,
-        streamId: 'conversationId' in event ? event.conversationId : event.streamId,
-      };
+      const ref = { tenantId: event.tenantId, streamId: streamIdOf(event) };
       const key = streamKey(ref);
       const stream = this.streams.get(key) ?? { kind, events: [] };
       this.streams.set(key, stream);

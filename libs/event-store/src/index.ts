@@ -9,3 +9,4 @@ export * from './subscription';
 export * from './outbox-reader';
 export * from './inbox.repository';
 export * from './tenant.repository';
+export * from './interruptible-delay';

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
+import { InterruptibleDelay } from './interruptible-delay';
 import { START_OF_STORE, type EventStore, type GlobalPosition, type RecordedEvent } from './event-store';
 
 /**
@@ -27,7 +28,7 @@ export interface SubscriptionOptions {
 export class CheckpointedSubscription {
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly idle = new InterruptibleDelay();
   private caughtUp = false;
 
   constructor(
@@ -54,7 +55,7 @@ export class CheckpointedSubscription {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.idle.interrupt();
     await this.loop;
   }
 
@@ -132,19 +133,7 @@ export class CheckpointedSubscription {
           'subscription failed; retrying',
         );
       }
-      await this.sleep(this.options.pollIntervalMs ?? 250);
+      await this.idle.wait(this.options.pollIntervalMs ?? 250);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { OutboxReader } from '@libs/event-store';
+import { InterruptibleDelay, type OutboxReader } from '@libs/event-store';
 import type { KafkaPublisher } from './kafka.publisher';
 
 export interface OutboxRelayOptions {
@@ -20,7 +20,7 @@ export class OutboxRelay {
   private leader = false;
   /** Set by a notification; checked before sleeping so a wake-up during a publish is not lost. */
   private appendedSinceFetch = true;
-  private wake: (() => void) | null = null;
+  private readonly idle = new InterruptibleDelay();
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -41,7 +41,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.idle.interrupt();
     await this.loop;
     await this.reader.close();
   }
@@ -67,7 +67,7 @@ export class OutboxRelay {
         this.logger.error({ err: error }, 'outbox relay failed; reconnecting');
         await this.disconnect();
       }
-      await this.sleep(pollIntervalMs);
+      await this.idle.wait(pollIntervalMs);
     }
   }
 
@@ -76,7 +76,7 @@ export class OutboxRelay {
     await this.reader.connect(
       () => {
         this.appendedSinceFetch = true;
-        this.wake?.();
+        this.idle.interrupt();
       },
       (error) => {
         this.logger.error({ err: error }, 'outbox connection lost');
@@ -91,17 +91,5 @@ export class OutboxRelay {
     this.connected = false;
     this.leader = false;
     await this.reader.close();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
