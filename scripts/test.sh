@@ -22,11 +22,16 @@ npm run --silent contracts:check
 
 results_dir=$(mktemp -d)
 status=0
+failed_tiers=()
 for tier in unit int e2e; do
   echo "== $tier tests"
   extra=()
   [[ "$tier" == unit ]] || extra+=(--runInBand)
-  if ! npx jest --selectProjects "$tier" "${extra[@]}" --json --outputFile "$results_dir/$tier.json"; then
+  code=0
+  npx jest --selectProjects "$tier" "${extra[@]}" --json --outputFile "$results_dir/$tier.json" || code=$?
+  if (( code != 0 )); then
+    # Jest also fails a run whose tests all passed when something logged after its suite ended.
+    failed_tiers+=("$tier (jest exit $code)")
     status=1
   fi
 done
@@ -43,5 +48,6 @@ node -e '
   }
   console.log(`${passed} passed, ${failed} failed`);
 ' "$results_dir"
+(( ${#failed_tiers[@]} == 0 )) || echo "failed: ${failed_tiers[*]}"
 echo "tests finished in $(( $(date +%s) - started ))s"
 exit "$status"

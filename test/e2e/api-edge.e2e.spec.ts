@@ -10,11 +10,11 @@ import { readFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import WebSocket from 'ws';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { MAX_STREAM_SEQUENCE, type ServerFrame as Frame } from '@contracts';
 import { GatewayClient } from '@libs/client';
+import { VectorIndex } from '@libs/knowledge-search';
 import { TenantRepository } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import {
@@ -88,9 +88,9 @@ afterAll(async () => {
   await admin.deleteTopics({ topics });
   await admin.disconnect();
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' }).catch(() => null);
-  const milvus = new MilvusClient({ address: process.env.MILVUS_ADDRESS ?? '', logLevel: 'warn' });
-  await milvus.dropCollection({ collection_name: knowledgeIndex }).catch(() => null);
-  await milvus.closeConnection();
+  const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
+  await milvus.drop().catch(() => null);
+  await milvus.close();
 });
 
 interface RawResponse {

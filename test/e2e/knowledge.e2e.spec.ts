@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { VectorIndex } from '@libs/knowledge-search';
 import { GatewayClient, GatewayError, type RawResponse } from '@libs/client';
 import { citationsByMessage } from '@libs/knowledge';
 import { createKafka, ensureTopics } from '@libs/messaging';
@@ -129,9 +129,9 @@ afterAll(async () => {
   await admin.deleteTopics({ topics });
   await admin.disconnect();
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' });
-  const milvus = new MilvusClient({ address: process.env.MILVUS_ADDRESS ?? '', logLevel: 'warn' });
-  await milvus.dropCollection({ collection_name: knowledgeIndex });
-  await milvus.closeConnection();
+  const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
+  await milvus.drop();
+  await milvus.close();
 });
 
 const RETURNS_QUESTION = 'I threw away the box already, can I still send the item back within a month?';

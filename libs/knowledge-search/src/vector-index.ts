@@ -11,6 +11,12 @@ function literal(value: string): string {
 const METRIC = 'COSINE';
 
 /**
+ * The SDK pings every 10 s even with no call in flight; Milvus answers that with GOAWAY ("excess pings")
+ * and grpc-js logs it, also after the client was closed. Ping only while calls are in flight, once a minute.
+ */
+const CHANNEL_OPTIONS = { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_permit_without_calls': 0 };
+
+/**
  * Dense vectors over tenant knowledge bases (Milvus): one collection whose partition key is the tenant,
  * and every search filtered by tenant. HNSW here and in production; the metric is always passed,
  * since the Node SDK otherwise sends an empty one.
@@ -24,7 +30,7 @@ export class VectorIndex {
     private readonly dimensions: number,
     timeoutMs = 10_000,
   ) {
-    this.client = new MilvusClient({ address, timeout: timeoutMs });
+    this.client = new MilvusClient({ address, timeout: timeoutMs, logLevel: 'warn', channelOptions: CHANNEL_OPTIONS });
   }
 
   async ping(): Promise<void> {
