@@ -4,15 +4,16 @@
  * slot parsing) and the patterns sessions runs (@libs/conversation), against the stack's servers.
  *
  *   npm run build && set -a && . ~/.cache/convo-engine/stack.env && set +a && npm run bench:intents
- *   (= node dist/bench/intents/evaluate.js [--min-confidence 0.75] [--json out.json] [--no-llm])
+ *   (= node dist/bench/intents/evaluate.js [--min-confidence 0.75] [--concurrency 4] [--json out.json] [--no-llm])
  *
  * The train split is the tenant's examples (the default intents' descriptions and slots, the train
  * lines as examples); the test split is scored three ways: the fast path alone (argmax of the
  * centroids), the model alone (constrained to the labels), and combined (the production policy: the
- * fast path when its confidence reaches fastPathMinConfidence, else the model). Every call is made one
- * at a time, so the latencies are those of a lone request. Slots are scored on the test split too:
- * the patterns alone, then the patterns with the model filling what they left (values checked the way
- * sessions checks them).
+ * fast path when its confidence reaches fastPathMinConfidence, else the model). The fast path runs one
+ * message at a time first, so its latency is that of a lone request; the model calls follow,
+ * `--concurrency` at a time (the model server's slots), so their latency includes that sharing.
+ * Slots are scored on the test split too: the patterns alone, then with the model asked as sessions
+ * asks it (the intent's free-text slots the patterns cannot find), its values checked as sessions does.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -47,8 +48,10 @@ const { values: options } = parseArgs({
     'min-confidence': { type: 'string', default: String(DEFAULTS.fastPathMinConfidence) },
     json: { type: 'string' },
     'no-llm': { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '4' },
   },
 });
+const CONCURRENCY = Math.max(1, Number(options.concurrency));
 const MIN_CONFIDENCE = Number(options['min-confidence']);
 const WITH_LLM = !options['no-llm'];
 
@@ -86,7 +89,6 @@ const SLOT_TYPES = {
 } as const satisfies Record<keyof Line['slots'], SlotType>;
 type SlotName = keyof typeof SLOT_TYPES;
 const SLOT_NAMES = Object.keys(SLOT_TYPES) as SlotName[];
-const STRUCTURED = SLOT_NAMES.filter((name) => SLOT_TYPES[name] !== 'text');
 
 function env(key: string): string {
   const value = process.env[key];
@@ -148,26 +150,47 @@ async function classifyAll(intents: IntentDefinition[], test: readonly Line[]): 
   if (WITH_LLM) await completeIntent(intents, labels, 'warm-up');
 
   const outcomes: IntentOutcome[] = [];
-  for (const [i, line] of test.entries()) {
+  for (const line of test) {
     // The fast path as the handler runs it: embed the message, rank it against the centroids.
     const fastStart = performance.now();
     const [vector] = await embeddings.embed([line.text], AbortSignal.timeout(CALL_TIMEOUT_MS));
     const rankStart = performance.now();
     const ranking = vector ? index.rank(vector) : null;
     const fastEnd = performance.now();
-    const fastMs = fastEnd - fastStart;
-    const rankMs = fastEnd - rankStart;
-    let llmLabel: string | null = null;
-    let llmMs: number | null = null;
-    if (WITH_LLM) {
-      const llmStart = performance.now();
-      llmLabel = await completeIntent(intents, labels, line.text);
-      llmMs = performance.now() - llmStart;
-    }
-    outcomes.push({ line, ranking, fastMs, rankMs, llmLabel, llmMs });
-    if ((i + 1) % 40 === 0) process.stderr.write(`intents: ${i + 1}/${test.length}\n`);
+    outcomes.push({
+      line,
+      ranking,
+      fastMs: fastEnd - fastStart,
+      rankMs: fastEnd - rankStart,
+      llmLabel: null,
+      llmMs: null,
+    });
   }
+  if (!WITH_LLM) return outcomes;
+  await eachConcurrently(outcomes, 'intents (model)', async (outcome) => {
+    const llmStart = performance.now();
+    outcome.llmLabel = await completeIntent(intents, labels, outcome.line.text);
+    outcome.llmMs = performance.now() - llmStart;
+  });
   return outcomes;
+}
+
+/** `work` on every item, CONCURRENCY at a time, with progress on stderr. */
+async function eachConcurrently<T>(
+  items: readonly T[],
+  what: string,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+      if (++done % 20 === 0) process.stderr.write(`${what}: ${done}/${items.length}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
 async function completeIntent(
@@ -206,7 +229,7 @@ function goldSlots(line: Line): SlotValues {
   };
 }
 
-/** The intents whose slot schema has a free-text reason: only for those the model is asked for one. */
+/** The intents whose slot schema has a free-text reason: only for those the model is asked for it. */
 const REASON_INTENTS = new Map(
   DEFAULT_INTENTS.flatMap((intent) => {
     const reason = intent.slots.find((slot) => slot.name === 'reason');
@@ -229,23 +252,18 @@ async function extractSlots(line: Line): Promise<SlotOutcome> {
     rejected: 0,
   };
   if (!WITH_LLM) return outcome;
-  // The model fills only what the patterns left (it never overrides the customer's own words), on the
-  // line's labelled intent, so a classification error does not count against extraction.
-  const asked = STRUCTURED.filter((name) => patterns[name] === null);
+  // As sessions asks (dialogue.decider extractFor): the free-text slots of the line's intent the
+  // patterns do not find; structured values come from the patterns only. The labelled intent is used,
+  // so a classification error does not count against extraction.
   const reasonDescription = REASON_INTENTS.get(line.intent);
+  if (!REASON_INTENTS.has(line.intent) || patterns['reason'] !== null) return outcome;
   const slots = [
-    ...asked.map((name) => ({ name, type: SLOT_TYPES[name] })),
-    ...(REASON_INTENTS.has(line.intent)
-      ? [
-          {
-            name: 'reason',
-            type: 'text' as const,
-            ...(reasonDescription ? { description: reasonDescription } : {}),
-          },
-        ]
-      : []),
+    {
+      name: 'reason',
+      type: 'text' as const,
+      ...(reasonDescription ? { description: reasonDescription } : {}),
+    },
   ];
-  if (slots.length === 0) return outcome;
   const task: Extract<ModelTaskInput, { kind: 'extract-slots' }> = {
     kind: 'extract-slots',
     text: line.text,
@@ -366,7 +384,8 @@ async function main(): Promise<void> {
   report.push(
     `Run ${startedAt.toISOString()}; ${train.length} train lines as examples, ${test.length} test lines scored; ` +
       `embeddings \`${embeddings.model}\`, model \`${WITH_LLM ? llm.model : '(not run)'}\`; ` +
-      `fastPathMinConfidence ${MIN_CONFIDENCE}; ${cpus().length} CPUs, load ${loadavg()[0]?.toFixed(1)} at the end.`,
+      `fastPathMinConfidence ${MIN_CONFIDENCE}; model calls ${CONCURRENCY} at a time; ${cpus().length} CPUs, ` +
+      `load ${loadavg()[0]?.toFixed(1)} at the end.`,
     '',
     '| path | macro-F1 | accuracy | lines decided (combined) | right among them | latency p50 / p95 ms |',
     '|---|---:|---:|---:|---:|---:|',
@@ -428,11 +447,10 @@ async function main(): Promise<void> {
     report.push('', '**Confusion, combined**', '', confusionTable(combined, labels));
   }
 
-  const slotOutcomes: SlotOutcome[] = [];
-  for (const [i, line] of test.entries()) {
-    slotOutcomes.push(await extractSlots(line));
-    if ((i + 1) % 40 === 0) process.stderr.write(`slots: ${i + 1}/${test.length}\n`);
-  }
+  const slotOutcomes: SlotOutcome[] = new Array<SlotOutcome>(test.length);
+  await eachConcurrently([...test.entries()], 'slots', async ([i, line]) => {
+    slotOutcomes[i] = await extractSlots(line);
+  });
   report.push('', `**Slots** on the ${test.length} test lines`, '');
   report.push(slotTable('Patterns alone', slotOutcomes, (outcome) => outcome.patterns));
   if (WITH_LLM) {

@@ -5,13 +5,16 @@ import {
   ConversationViewSchema,
   EventPageSchema,
   MessageAcceptedSchema,
+  TenantSettingsViewSchema,
   type ConversationEvent,
   type ConversationSearch,
   type ConversationStateAt,
   type ConversationView,
   type EventData,
   type EventPage,
+  type IntentDefinition,
   type MessageAccepted,
+  type TenantSettingsView,
 } from '@contracts';
 import { ContractViolationError, GatewayError } from './gateway-error';
 import { GatewaySocket, type WaitOptions } from './gateway-socket';
@@ -23,6 +26,12 @@ export interface StartConversationInput {
 }
 
 export type CloseReason = EventData<'conversation.closed.v1'>['reason'];
+
+/**
+ * The version a settings change was made against: sent as `If-Match` (412 when stale) or in the body
+ * as `expectedVersion` (409 when stale). Without either, the change applies to whatever is current.
+ */
+export type SettingsPrecondition = { ifMatch: number } | { expectedVersion: number } | Record<string, never>;
 
 export interface SendMessageOptions {
   /** Retrying with the same id records the message once and answers with the same messageId. */
@@ -159,6 +168,24 @@ export class GatewayClient {
       after = page.nextAfter;
     }
     return events;
+  }
+
+  /** The tenant's settings and the intents new conversations run under (admin keys). */
+  getSettings(): Promise<TenantSettingsView> {
+    return this.call('GET', '/v1/settings', 200, TenantSettingsViewSchema);
+  }
+
+  /** A new settings version with these intents (labels, examples, slots); the rest stays (admin keys). */
+  replaceIntents(
+    intents: IntentDefinition[],
+    precondition: SettingsPrecondition = {},
+  ): Promise<TenantSettingsView> {
+    const expectedVersion = 'expectedVersion' in precondition ? precondition.expectedVersion : undefined;
+    const ifMatch = 'ifMatch' in precondition ? precondition.ifMatch : undefined;
+    return this.call('PUT', '/v1/settings/intents', 200, TenantSettingsViewSchema, {
+      json: expectedVersion === undefined ? { intents } : { intents, expectedVersion },
+      headers: ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` },
+    });
   }
 
   /** Opens a WebSocket session with this client's key. */

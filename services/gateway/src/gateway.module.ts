@@ -18,6 +18,7 @@ import {
 } from './conversations';
 import type { GatewayConfig } from './gateway.config';
 import { GATEWAY_TABLES } from './migrations';
+import { GetSettingsHandler, ReplaceIntentsHandler, SettingsController } from './settings';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -29,6 +30,8 @@ const USE_CASES = [
   GetConversationStateHandler,
   FindByReferenceHandler,
   AgentMessagesHandler,
+  GetSettingsHandler,
+  ReplaceIntentsHandler,
 ];
 
 @Module({})
@@ -44,7 +47,7 @@ export class GatewayModule {
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
       ],
-      controllers: [ConversationsController, GatewayEventsController],
+      controllers: [ConversationsController, SettingsController, GatewayEventsController],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },
