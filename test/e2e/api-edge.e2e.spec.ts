@@ -260,7 +260,7 @@ describe('bounds declared and enforced alike', () => {
   it('another method on a declared path is a 405 problem with Allow, before auth or body parsing', async () => {
     const cases: [string, string, string][] = [
       ['DELETE', `/v1/conversations/${conversationId}`, 'GET, HEAD'],
-      ['PUT', '/v1/conversations', 'POST'],
+      ['PUT', '/v1/conversations', 'GET, POST, HEAD'],
       ['PATCH', `/v1/conversations/${conversationId}/messages`, 'POST'],
       ['GET', `/v1/conversations/${conversationId}/close`, 'POST'],
       ['POST', `/v1/conversations/${conversationId}/events`, 'GET, HEAD'],
@@ -320,11 +320,13 @@ describe('idempotency keys', () => {
 describe('the WebSocket', () => {
   it('refuses afterSequence past the end of the stream with an error naming the version, and stays usable', async () => {
     const conversationId = await open(alice);
+    // Started and its reference assigned: the stream's version is that of the view.
+    const { version } = await alice.getConversation(conversationId);
     const ws = await openSocket(acmeKey);
     ws.send(JSON.stringify({ type: 'subscribe', conversationId, afterSequence: 99 }));
     const refused = await nextFrame(ws);
     expect(refused).toMatchObject({ type: 'error', code: 'validation-failed', conversationId });
-    expect(refused.type === 'error' ? refused.detail : '').toContain('version 1');
+    expect(refused.type === 'error' ? refused.detail : '').toContain(`(version ${version})`);
 
     ws.send(JSON.stringify({ type: 'subscribe', conversationId, afterSequence: MAX_STREAM_SEQUENCE + 1 }));
     expect(await nextFrame(ws)).toMatchObject({ type: 'error', code: 'validation-failed' });
