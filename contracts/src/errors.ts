@@ -26,6 +26,16 @@ export const ERROR_CATALOG = {
     title: 'The conversation changed meanwhile; retry',
     retryable: true,
   },
+  'settings-version-conflict': {
+    status: 409,
+    title: 'The tenant settings changed since the expected version; read them again',
+    retryable: false,
+  },
+  'precondition-failed': {
+    status: 412,
+    title: 'If-Match does not name the current version; read it again',
+    retryable: false,
+  },
   'idempotency-key-reused': {
     status: 422,
     title: 'The idempotency key was already used for a different message',

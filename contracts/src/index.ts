@@ -6,6 +6,7 @@ export * from './upcast';
 export * from './json-schema';
 export * from './errors';
 export * from './views';
+export * from './settings-views';
 export * from './ws-frames';
 export * from './roles';
 export * from './knowledge-views';

@@ -8,6 +8,7 @@ import {
   KnowledgeDocumentViewSchema,
   KnowledgeSearchResultSchema,
   MessageAcceptedSchema,
+  TenantSettingsViewSchema,
   type ConversationEvent,
   type ConversationSearch,
   type ConversationStateAt,
@@ -18,7 +19,9 @@ import {
   type KnowledgeDocumentPage,
   type KnowledgeDocumentView,
   type KnowledgeSearchResult,
+  type IntentDefinition,
   type MessageAccepted,
+  type TenantSettingsView,
 } from '@contracts';
 import { ContractViolationError, GatewayError } from './gateway-error';
 import { GatewaySocket, type WaitOptions } from './gateway-socket';
@@ -30,6 +33,12 @@ export interface StartConversationInput {
 }
 
 export type CloseReason = EventData<'conversation.closed.v1'>['reason'];
+
+/**
+ * The version a settings change was made against: sent as `If-Match` (412 when stale) or in the body
+ * as `expectedVersion` (409 when stale). Without either, the change applies to whatever is current.
+ */
+export type SettingsPrecondition = { ifMatch: number } | { expectedVersion: number } | Record<string, never>;
 
 export interface SendMessageOptions {
   /** Retrying with the same id records the message once and answers with the same messageId. */
@@ -219,6 +228,24 @@ export class GatewayClient {
   /** The tenant's knowledge base searched as a customer message would be. */
   searchKnowledge(input: SearchKnowledgeInput): Promise<KnowledgeSearchResult> {
     return this.call('POST', '/v1/knowledge/search', 200, KnowledgeSearchResultSchema, { json: input });
+  }
+
+  /** The tenant's settings and the intents new conversations run under (admin keys). */
+  getSettings(): Promise<TenantSettingsView> {
+    return this.call('GET', '/v1/settings', 200, TenantSettingsViewSchema);
+  }
+
+  /** A new settings version with these intents (labels, examples, slots); the rest stays (admin keys). */
+  replaceIntents(
+    intents: IntentDefinition[],
+    precondition: SettingsPrecondition = {},
+  ): Promise<TenantSettingsView> {
+    const expectedVersion = 'expectedVersion' in precondition ? precondition.expectedVersion : undefined;
+    const ifMatch = 'ifMatch' in precondition ? precondition.ifMatch : undefined;
+    return this.call('PUT', '/v1/settings/intents', 200, TenantSettingsViewSchema, {
+      json: expectedVersion === undefined ? { intents } : { intents, expectedVersion },
+      headers: ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` },
+    });
   }
 
   /** Opens a WebSocket session with this client's key. */

@@ -146,6 +146,14 @@ describe('the generic runner with the conversation machine (ConversationStreams)
   });
 });
 
+const WARRANTY = {
+  name: 'warranty_claim',
+  description: 'A repair under warranty.',
+  examples: ['保修期内坏了能修吗'],
+  slots: [],
+  handoff: false,
+};
+
 describe('the generic runner with a second stream kind (TenantSettingsStreams)', () => {
   it('given no settings, then version 0 and the engine defaults (nothing configured)', async () => {
     const settings = new TenantSettingsStreams(new InMemoryEventStore());
@@ -182,6 +190,41 @@ describe('the generic runner with a second stream kind (TenantSettingsStreams)',
 
     expect(again.status).toBe('unchanged');
     expect(await settings.currentVersion(TENANT_ID)).toBe(1);
+  });
+
+  it('when the intents are replaced, then the other settings stay and a new version holds the intents', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+    await settings.replace(TENANT_ID, nextId(), { historyLimit: 4 });
+
+    const replaced = await settings.execute(TENANT_ID, {
+      type: 'replace-intents',
+      eventId: nextId(),
+      intents: [WARRANTY],
+    });
+
+    expect(replaced).toMatchObject({ status: 'appended', version: 2 });
+    expect(await settings.atVersion(TENANT_ID, 2)).toEqual({ historyLimit: 4, intents: [WARRANTY] });
+    expect(await settings.atVersion(TENANT_ID, 1)).toEqual({ historyLimit: 4 });
+  });
+
+  it('given an expected version, then a change against a stale one is refused and nothing is written', async () => {
+    const settings = new TenantSettingsStreams(new InMemoryEventStore());
+    await settings.replace(TENANT_ID, nextId(), { historyLimit: 4 });
+    await settings.replace(TENANT_ID, nextId(), { historyLimit: 5 });
+    const change = { type: 'replace-intents' as const, eventId: nextId(), intents: [WARRANTY] };
+
+    await expect(settings.execute(TENANT_ID, change, 1)).rejects.toMatchObject({
+      code: 'settings-version-conflict',
+      details: { expectedVersion: 1, currentVersion: 2 },
+    });
+    expect(await settings.currentVersion(TENANT_ID)).toBe(2);
+
+    await expect(settings.execute(TENANT_ID, change, 2)).resolves.toMatchObject({ version: 3 });
+    // The same change again, against the version it was first made on: nothing to change, no conflict.
+    await expect(settings.execute(TENANT_ID, { ...change, eventId: nextId() }, 2)).resolves.toMatchObject({
+      status: 'unchanged',
+      version: 3,
+    });
   });
 
   it('keeps tenants apart: another tenant has its own settings stream', async () => {

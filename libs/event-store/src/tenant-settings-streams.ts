@@ -1,5 +1,10 @@
-import { TENANT_SETTINGS_STREAM, type TenantSettings } from '@contracts';
-import { decideSettings, tenantSettingsStream, type TenantSettingsState } from '@libs/tenant-settings';
+import { AppError, TENANT_SETTINGS_STREAM, type TenantSettings } from '@contracts';
+import {
+  decideSettings,
+  tenantSettingsStream,
+  type TenantSettingsCommand,
+  type TenantSettingsState,
+} from '@libs/tenant-settings';
 import type { EventStore } from './event-store';
 import { StreamRunner, type Executed } from './stream-runner';
 
@@ -45,9 +50,31 @@ export class TenantSettingsStreams {
     eventId: string,
     settings: TenantSettings,
   ): Promise<Executed<'tenant-settings', TenantSettingsState>> {
-    return this.runner.execute(ref(tenantId), { causationId: null, correlationId: eventId }, (state) =>
-      decideSettings({ type: 'replace-settings', eventId, settings }, state),
-    );
+    return this.execute(tenantId, { type: 'replace-settings', eventId, settings });
+  }
+
+  /**
+   * Decides `command` on the current settings. With `expectedVersion`, a change made against an older
+   * version is refused with `settings-version-conflict` (optimistic concurrency for read-modify-write
+   * clients); a command that changes nothing succeeds whatever the version, so a retry is harmless.
+   */
+  execute(
+    tenantId: string,
+    command: TenantSettingsCommand,
+    expectedVersion?: number,
+  ): Promise<Executed<'tenant-settings', TenantSettingsState>> {
+    const causation = { causationId: null, correlationId: command.eventId };
+    return this.runner.execute(ref(tenantId), causation, (state, version) => {
+      const events = decideSettings(command, state);
+      if (events.length > 0 && expectedVersion !== undefined && expectedVersion !== version) {
+        throw new AppError(
+          'settings-version-conflict',
+          `the settings are at version ${version}, not ${expectedVersion}`,
+          { expectedVersion, currentVersion: version },
+        );
+      }
+      return events;
+    });
   }
 }
 

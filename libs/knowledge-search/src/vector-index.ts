@@ -30,7 +30,12 @@ export class VectorIndex {
     private readonly dimensions: number,
     timeoutMs = 10_000,
   ) {
-    this.client = new MilvusClient({ address, timeout: timeoutMs, logLevel: 'warn', channelOptions: CHANNEL_OPTIONS });
+    this.client = new MilvusClient({
+      address,
+      timeout: timeoutMs,
+      logLevel: 'warn',
+      channelOptions: CHANNEL_OPTIONS,
+    });
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { PendingEvent, TenantSettings, TenantSettingsEvent } from '@contracts';
+import type { IntentDefinition, PendingEvent, TenantSettings, TenantSettingsEvent } from '@contracts';
 
 /** A tenant's settings as of one version of its settings stream. */
 export interface TenantSettingsState {
@@ -29,7 +29,10 @@ export const tenantSettingsStream = {
   evolve: evolveSettings,
 };
 
-export type TenantSettingsCommand = { type: 'replace-settings'; eventId: string; settings: TenantSettings };
+export type TenantSettingsCommand =
+  | { type: 'replace-settings'; eventId: string; settings: TenantSettings }
+  /** The intent list (with its examples) only: the other settings stay as they are. */
+  | { type: 'replace-intents'; eventId: string; intents: IntentDefinition[] };
 
 /**
  * decide(command, state) -> events. Replacing the settings with what they already are changes nothing,
@@ -41,17 +44,21 @@ export function decideSettings(
 ): PendingEvent<'tenant-settings'>[] {
   switch (command.type) {
     case 'replace-settings':
-      if (isDeepStrictEqual(state.settings, command.settings)) return [];
-      return [
-        {
-          eventId: command.eventId,
-          type: 'tenant.settings-updated.v1',
-          data: { settings: command.settings },
-        },
-      ];
+      return settingsBecome(state, command.eventId, command.settings);
+    case 'replace-intents':
+      return settingsBecome(state, command.eventId, { ...state.settings, intents: command.intents });
     default: {
-      const unexpected: never = command.type;
-      throw new Error(`unhandled tenant settings command ${String(unexpected)}`);
+      const unexpected: never = command;
+      throw new Error(`unhandled tenant settings command ${JSON.stringify(unexpected)}`);
     }
   }
+}
+
+function settingsBecome(
+  state: TenantSettingsState,
+  eventId: string,
+  settings: TenantSettings,
+): PendingEvent<'tenant-settings'>[] {
+  if (isDeepStrictEqual(state.settings, settings)) return [];
+  return [{ eventId, type: 'tenant.settings-updated.v1', data: { settings } }];
 }

@@ -29,6 +29,7 @@ import {
   UploadDocumentHandler,
 } from './knowledge';
 import { GATEWAY_TABLES } from './migrations';
+import { GetSettingsHandler, ReplaceIntentsHandler, SettingsController } from './settings';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -45,6 +46,8 @@ const USE_CASES = [
   GetDocumentHandler,
   ListDocumentsHandler,
   SearchKnowledgeHandler,
+  GetSettingsHandler,
+  ReplaceIntentsHandler,
 ];
 
 @Module({})
@@ -60,7 +63,12 @@ export class GatewayModule {
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
       ],
-      controllers: [ConversationsController, KnowledgeController, GatewayEventsController],
+      controllers: [
+        ConversationsController,
+        KnowledgeController,
+        SettingsController,
+        GatewayEventsController,
+      ],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
         { provide: ID_GENERATOR, useValue: randomIds },

@@ -10,6 +10,8 @@ import {
   KnowledgeDocumentPageSchema,
   KnowledgeDocumentViewSchema,
   KnowledgeSearchResultSchema,
+  ReplaceIntentsBodySchema,
+  TenantSettingsViewSchema,
 } from '@contracts';
 import {
   AgentMessageBody,
@@ -30,6 +32,7 @@ import {
   SearchKnowledgeBody,
   UploadDocumentParams,
 } from '../knowledge/knowledge.schemas';
+import { ReplaceIntentsHeaders } from '../settings/settings.schemas';
 import { REVOKED_KEY_CLOSE_CODE, WS_PATH } from '../updates/conversation-updates';
 
 const schema = (zodSchema: z.ZodType, io: 'input' | 'output' = 'output') => {
@@ -86,6 +89,8 @@ const standardErrors = {
   '404': problemResponse('No such conversation for this tenant'),
   '503': unavailable,
 };
+
+const etagHeader = { schema: { type: 'string' }, description: 'The settings version, quoted: `"3"`' };
 
 const bodyErrors = {
   '400': problemResponse(
@@ -415,6 +420,52 @@ export function buildOpenApiDocument(
         },
       },
       ...knowledgePaths(maxFileBytes),
+      '/v1/settings': {
+        get: {
+          summary: 'The tenant’s settings and the intents new conversations run under (admin keys)',
+          responses: {
+            '200': {
+              description: 'The current version; its number is also the `ETag`',
+              headers: { ETag: etagHeader },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
+            },
+            '401': standardErrors['401'],
+            '403': forbidden,
+            '503': unavailable,
+          },
+        },
+      },
+      '/v1/settings/intents': {
+        put: {
+          summary: 'Replace the tenant’s intents with their examples and slots (admin keys)',
+          description:
+            'Writes a new settings version with this intent list; the other settings stay. Conversations ' +
+            'started afterwards run under the new version (their `configVersion`), open ones keep theirs. ' +
+            'Send the version the change was made against as `If-Match` (412 when stale) or ' +
+            '`expectedVersion` (409 when stale); a change that alters nothing answers 200 with the ' +
+            'current version, so a retry is harmless.',
+          parameters: parametersOf(ReplaceIntentsHeaders, 'header'),
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(ReplaceIntentsBodySchema, 'input') } },
+          },
+          responses: {
+            '200': {
+              description: 'The new (or unchanged) version',
+              headers: { ETag: etagHeader },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
+            },
+            ...bodyErrors,
+            '401': standardErrors['401'],
+            '403': forbidden,
+            '409': problemResponse(
+              '`expectedVersion` is not the current version (`settings-version-conflict`)',
+            ),
+            '412': problemResponse('`If-Match` does not name the current version (`precondition-failed`)'),
+            '503': unavailable,
+          },
+        },
+      },
       '/healthz': {
         get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } },
       },
@@ -439,6 +490,7 @@ export function buildOpenApiDocument(
         KnowledgeDocumentPage: schema(KnowledgeDocumentPageSchema),
         SearchKnowledge: schema(SearchKnowledgeBody, 'input'),
         KnowledgeSearchResult: schema(KnowledgeSearchResultSchema),
+        TenantSettings: schema(TenantSettingsViewSchema),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'code'],

@@ -1,5 +1,6 @@
 import { ERROR_CATALOG, MAX_MESSAGE_BYTES, MAX_STREAM_SEQUENCE } from '@contracts';
 import { ListEventsQuery, SendMessageBody, SendMessageHeaders } from '../conversations/conversations.schemas';
+import { ReplaceIntentsHeaders } from '../settings/settings.schemas';
 import { buildOpenApiDocument } from './openapi';
 
 interface Parameter {
@@ -66,5 +67,18 @@ describe('the OpenAPI document declares what the server enforces', () => {
     }
     expect(document.components.schemas.Problem?.properties.code?.enum).toEqual(Object.keys(ERROR_CATALOG));
     expect(operation('/v1/conversations/{id}/messages', 'post').responses).toHaveProperty('422');
+  });
+
+  it('declares the settings routes with their If-Match header, stale-version answers and 403', () => {
+    const put = operation('/v1/settings/intents', 'put');
+
+    expect(parameter('/v1/settings/intents', 'put', 'If-Match')).toMatchObject({
+      in: 'header',
+      required: false,
+    });
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '409', '412']));
+    expect(operation('/v1/settings', 'get').responses).toHaveProperty('403');
+    expect(ReplaceIntentsHeaders.safeParse({ 'if-match': '"3"' }).success).toBe(true);
+    expect(ReplaceIntentsHeaders.safeParse({ 'if-match': '3' }).success).toBe(false);
   });
 });

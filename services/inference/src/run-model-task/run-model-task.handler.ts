@@ -22,16 +22,13 @@ import {
 } from '../llm.client';
 import { IntentIndex } from './intent-index';
 import {
-  InvalidOutputError,
-  intentPrompt,
-  intentSchema,
-  parseIntent,
-  parseSlots,
-  parseSummary,
-  slotPrompt,
-  slotSchema,
-  summaryPrompt,
-} from './task-prompts';
+  fastPathDecides,
+  fastPathResult,
+  intentRequest,
+  modelResult,
+  slotRequest,
+} from './intent-classification';
+import { InvalidOutputError, parseIntent, parseSlots, parseSummary, summaryPrompt } from './task-prompts';
 import type { RunModelTaskCommand } from './run-model-task.command';
 
 export interface ModelTaskSettings {
@@ -47,8 +44,6 @@ type Classify = Extract<ModelTaskInput, { kind: 'classify-intent' }>;
 
 /** Tenant+version indexes kept; a version's examples never change, so entries never go stale. */
 const INDEX_CACHE_LIMIT = 200;
-const INTENT_MAX_TOKENS = 32;
-const SLOTS_MAX_TOKENS = 256;
 const SUMMARY_MAX_TOKENS = 300;
 
 /**
@@ -127,12 +122,8 @@ export class RunModelTaskHandler {
         return this.classify(request.tenantId, task, tenant, key, signal);
       }
       case 'extract-slots': {
-        const completion = await this.complete(
-          request.tenantId,
-          slotPrompt(task),
-          { maxTokens: SLOTS_MAX_TOKENS, jsonSchema: slotSchema(task), temperature: 0 },
-          signal,
-        );
+        const { messages, options } = slotRequest(task);
+        const completion = await this.complete(request.tenantId, messages, options, signal);
         return {
           result: { kind: 'extract-slots', slots: parseSlots(completion.text, task) },
           model: this.llm.model,
@@ -172,37 +163,16 @@ export class RunModelTaskHandler {
     const index = await this.indexFor(cacheKey, intents, signal);
     const [vector] = await this.embeddings.embed([task.text], signal);
     const ranking = vector ? index.rank(vector) : null;
-    if (ranking && ranking.confidence >= fastPathMinConfidence) {
-      return {
-        result: { kind: 'classify-intent', path: 'fast', ...ranking },
-        model: this.embeddings.model,
-      };
+    if (fastPathDecides(ranking, fastPathMinConfidence)) {
+      return { result: fastPathResult(ranking), model: this.embeddings.model };
     }
-    const labels = intents.map((intent) => intent.name);
-    const completion = await this.complete(
-      tenantId,
-      intentPrompt(intents, task.text),
-      { maxTokens: INTENT_MAX_TOKENS, jsonSchema: intentSchema(labels), temperature: 0 },
-      signal,
+    const { messages, options } = intentRequest(intents, task.text);
+    const completion = await this.complete(tenantId, messages, options, signal);
+    const label = parseIntent(
+      completion.text,
+      intents.map((intent) => intent.name),
     );
-    const label = parseIntent(completion.text, labels);
-    // The model gives no calibrated probability: the confidence recorded is how much the embeddings
-    // agree with its label (0 when the label has no examples), the candidates the embeddings' ranking.
-    const agreement =
-      ranking === null
-        ? 0
-        : label === ranking.label
-          ? ranking.confidence
-          : (ranking.candidates.find((candidate) => candidate.label === label)?.score ?? 0);
-    const candidates = ranking
-      ? [{ label: ranking.label, score: ranking.confidence }, ...ranking.candidates]
-          .filter((candidate) => candidate.label !== label)
-          .slice(0, 5)
-      : [];
-    return {
-      result: { kind: 'classify-intent', label, confidence: agreement, path: 'llm', candidates },
-      model: this.llm.model,
-    };
+    return { result: modelResult(label, ranking), model: this.llm.model };
   }
 
   /** A model call in its turn: the dispatcher shares the server's slots between replies and tasks. */

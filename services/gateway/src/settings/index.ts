@@ -1,0 +1,3 @@
+export * from './settings.controller';
+export { GetSettingsHandler } from './get-settings';
+export { ReplaceIntentsHandler } from './replace-intents';

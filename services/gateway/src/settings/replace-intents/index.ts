@@ -1,0 +1,2 @@
+export * from './replace-intents.command';
+export * from './replace-intents.handler';
