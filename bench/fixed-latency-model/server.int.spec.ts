@@ -4,11 +4,13 @@ import { createFixedLatencyServer, type RequestStat } from './server';
 
 /** The fixed-latency server as the inference service reads it: through the `openai` client. */
 describe('fixed-latency model server', () => {
-  const { server, stats } = createFixedLatencyServer({
+  const { server, stats, embeddingStats } = createFixedLatencyServer({
     ttftMs: 5,
     tokensPerSecond: 1000,
     replyTokens: 6,
     model: 'fixed-latency',
+    embeddingMs: 2,
+    embeddingDimensions: 64,
   });
   let client: OpenAI;
   let baseUrl: string;
@@ -49,6 +51,20 @@ describe('fixed-latency model server', () => {
     expect(stat).toMatchObject({ stream: true, completionTokens: 4, aborted: false });
     expect(stat.firstTokenAt).toBeGreaterThanOrEqual(stat.arrivedAt);
     expect(stat.endedAt).toBeGreaterThanOrEqual(stat.firstTokenAt as number);
+  });
+
+  it('embeds deterministically: the same text the same unit vector, a near text nearer than another', async () => {
+    const { data } = await client.embeddings.create({
+      model: 'fixed-latency',
+      input: ['where is my order', 'where is my order', 'where is my order?', '我要退款'],
+    });
+    const [a, same, near, far] = data.map((item) => item.embedding);
+    const cosine = (x: number[], y: number[]) => x.reduce((sum, value, i) => sum + value * y[i]!, 0);
+    expect(a).toHaveLength(64);
+    expect(same).toEqual(a);
+    expect(cosine(a!, a!)).toBeCloseTo(1, 6);
+    expect(cosine(a!, near!)).toBeGreaterThan(cosine(a!, far!));
+    expect(embeddingStats.at(-1)).toMatchObject({ key: 'where is my order', inputs: 4 });
   });
 
   it('answers without streaming, lists its model and reports its stats', async () => {

@@ -7,8 +7,10 @@
  *   node dist/bench/fixed-latency-model/server.js --port 4355 --ttft-ms 200 --tokens-per-second 50 --reply-tokens 40
  *
  * Routes: GET /health, GET /v1/models, POST /v1/chat/completions (SSE when `stream`, with `usage` in a
- * last chunk when `stream_options.include_usage`), GET /stats (per request: arrival, first token and
- * end times, keyed by the last user message), DELETE /stats. Node http only, no dependencies.
+ * last chunk when `stream_options.include_usage`), POST /v1/embeddings (after --embedding-ms, vectors
+ * hashed from the text's character n-grams: deterministic, and similar texts are near), GET /stats (per
+ * request: arrival, first token and end times, keyed by the last user message or the first input),
+ * DELETE /stats. Node http only, no dependencies.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,18 @@ export interface FixedLatencySettings {
   tokensPerSecond: number;
   replyTokens: number;
   model: string;
+  /** Time every /v1/embeddings request takes, however many inputs it has. */
+  embeddingMs: number;
+  embeddingDimensions: number;
+}
+
+/** One /v1/embeddings request (epoch ms). */
+export interface EmbeddingStat {
+  /** The first input: how a benchmark finds its turn. */
+  key: string;
+  inputs: number;
+  arrivedAt: number;
+  endedAt: number | null;
 }
 
 /** One chat completion as the server saw it (epoch ms, sub-millisecond). */
@@ -49,10 +63,12 @@ const WORDS = ['Thanks', ' for', ' waiting', ',', ' your', ' order', ' is', ' on
 export function createFixedLatencyServer(settings: FixedLatencySettings): {
   server: Server;
   stats: RequestStat[];
+  embeddingStats: EmbeddingStat[];
 } {
   const stats: RequestStat[] = [];
+  const embeddingStats: EmbeddingStat[] = [];
   const server = createServer((req, res) => {
-    handle(req, res, settings, stats).catch((error: unknown) => {
+    handle(req, res, settings, stats, embeddingStats).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: { message: String(error) } });
       else res.destroy();
     });
@@ -60,7 +76,7 @@ export function createFixedLatencyServer(settings: FixedLatencySettings): {
   // Many concurrent streams on loopback: never let Node's defaults cut them.
   server.keepAliveTimeout = 60_000;
   server.requestTimeout = 0;
-  return { server, stats };
+  return { server, stats, embeddingStats };
 }
 
 async function handle(
@@ -68,6 +84,7 @@ async function handle(
   res: ServerResponse,
   settings: FixedLatencySettings,
   stats: RequestStat[],
+  embeddingStats: EmbeddingStat[],
 ): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://model').pathname;
   if (req.method === 'GET' && path === '/health') return json(res, 200, { status: 'ok' });
@@ -77,9 +94,12 @@ async function handle(
       data: [{ id: settings.model, object: 'model', created: 0, owned_by: 'bench' }],
     });
   }
-  if (req.method === 'GET' && path === '/stats') return json(res, 200, { settings, requests: stats });
+  if (req.method === 'GET' && path === '/stats') {
+    return json(res, 200, { settings, requests: stats, embeddings: embeddingStats });
+  }
   if (req.method === 'DELETE' && path === '/stats') {
     stats.length = 0;
+    embeddingStats.length = 0;
     return json(res, 204, null);
   }
   if (req.method === 'POST' && path === '/v1/chat/completions') {
@@ -92,7 +112,61 @@ async function handle(
     }
     return complete(res, body, arrivedAt, settings, stats);
   }
+  if (req.method === 'POST' && path === '/v1/embeddings') {
+    const arrivedAt = now();
+    let body: { input?: unknown; encoding_format?: unknown };
+    try {
+      body = JSON.parse(await readBody(req)) as { input?: unknown; encoding_format?: unknown };
+    } catch {
+      return json(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
+    }
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'string')) {
+      return json(res, 400, { error: { message: 'input must be strings', type: 'invalid_request_error' } });
+    }
+    const stat: EmbeddingStat = { key: inputs[0] ?? '', inputs: inputs.length, arrivedAt, endedAt: null };
+    embeddingStats.push(stat);
+    // The `openai` client asks for base64 (little-endian float32) unless told otherwise.
+    const base64 = body.encoding_format === 'base64';
+    const data = inputs.map((input, index) => {
+      const vector = hashedEmbedding(input, settings.embeddingDimensions);
+      const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      return { object: 'embedding', index, embedding };
+    });
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, arrivedAt + settings.embeddingMs - now())),
+    );
+    stat.endedAt = now();
+    return json(res, 200, {
+      object: 'list',
+      data,
+      model: settings.model,
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    });
+  }
   return json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+}
+
+/**
+ * A unit vector from the text's character bigrams and trigrams, hashed into the dimensions (FNV-1a):
+ * the same text always gives the same vector, and texts sharing n-grams are near (cosine), so an
+ * intent index or a vector search over these behaves like a crude real one.
+ */
+export function hashedEmbedding(text: string, dimensions: number): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  const chars = [...text.toLowerCase()];
+  for (let n = 2; n <= 3; n++) {
+    for (let i = 0; i + n <= chars.length; i++) {
+      let hash = 0x811c9dc5;
+      for (const char of chars.slice(i, i + n).join('')) {
+        hash ^= char.codePointAt(0) ?? 0;
+        hash = Math.imul(hash, 0x01000193) >>> 0;
+      }
+      vector[hash % dimensions]! += hash & 0x80000000 ? -1 : 1;
+    }
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((value) => value / norm);
 }
 
 function complete(
@@ -241,6 +315,8 @@ const USAGE = `Usage: node dist/bench/fixed-latency-model/server.js [options]
   --tokens-per-second N     after the first token     (default 50)
   --reply-tokens N          tokens per reply, capped by the request's max_tokens (default 40)
   --model NAME              model id it answers as    (default fixed-latency)
+  --embedding-ms MS         time of each /v1/embeddings request (default 5)
+  --embedding-dimensions N  length of its vectors     (default 384)
 `;
 
 function main(): void {
@@ -252,6 +328,8 @@ function main(): void {
       'tokens-per-second': { type: 'string', default: '50' },
       'reply-tokens': { type: 'string', default: '40' },
       model: { type: 'string', default: 'fixed-latency' },
+      'embedding-ms': { type: 'string', default: '5' },
+      'embedding-dimensions': { type: 'string', default: '384' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -273,6 +351,8 @@ function main(): void {
     tokensPerSecond: number('tokens-per-second', 0.001),
     replyTokens: Math.floor(number('reply-tokens', 1)),
     model: values.model ?? 'fixed-latency',
+    embeddingMs: number('embedding-ms', 0),
+    embeddingDimensions: Math.floor(number('embedding-dimensions', 1)),
   };
   const { server } = createFixedLatencyServer(settings);
   const port = number('port', 0);

@@ -10,9 +10,11 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS } from '@contracts';
+import { VectorIndex } from '@libs/knowledge-search';
 import { topicName } from '@libs/messaging';
 import {
   ServiceProcesses,
+  answerEveryMessage,
   createTenantWithKey,
   createTestDatabase,
   createTestKafka,
@@ -20,7 +22,7 @@ import {
   type TestKafka,
   type TopicRecorder,
 } from '@test/support';
-import type { RequestStat } from '../fixed-latency-model/server';
+import type { EmbeddingStat, RequestStat } from '../fixed-latency-model/server';
 import type { LevelSummary } from './report';
 import type { LevelResult, TurnRecord } from './run-level';
 import { distribution, fmt, type Distribution } from './statistics';
@@ -39,7 +41,7 @@ export interface Engine {
   database: string;
   logDir: string;
   /** Every model call the fixed-latency server has seen. */
-  modelStats(): Promise<RequestStat[]>;
+  modelStats(): Promise<{ requests: RequestStat[]; embeddings: EmbeddingStat[] }>;
   /** Kafka message timestamp (epoch ms) of each event relayed so far, by event id. */
   kafkaTimestamps(): Map<string, number>;
   stop(): Promise<void>;
@@ -47,7 +49,7 @@ export interface Engine {
 
 /** Starts the model server and the five services on ports basePort..basePort+5; stop() removes everything. */
 export async function startEngine(basePort: number, model: ModelSettings): Promise<Engine> {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS']) {
+  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'MILVUS_ADDRESS']) {
     if (!process.env[key]) throw new Error(`${key} is not set: source ~/.cache/convo-engine/stack.env first`);
   }
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -70,9 +72,15 @@ export async function startEngine(basePort: number, model: ModelSettings): Promi
     cleanups.push(() => db.drop());
     await kafka.ensureTopics();
     const apiKey = await createTenantWithKey(db.dataSource, 'bench');
+    // One slot-free intent, decided by the embeddings fast path (the fixed server's hashed vectors):
+    // every message is answered by the model, through the same hops a real question takes.
+    await answerEveryMessage(db.dataSource, 'bench', BENCH_INTENT_EXAMPLES, { fastPathMinConfidence: 0 });
     const recorder: TopicRecorder = await kafka.record(topicName(kafka.prefix, TOPICS.conversationEvents));
     cleanups.push(() => recorder.stop());
 
+    // Retrieval searches an (empty) index of the run's own: the hop is real, the knowledge base is not.
+    const knowledgeIndex = `bench_kb_${kafka.prefix.replace(/[^a-z0-9]/g, '_')}`.slice(0, 60);
+    cleanups.push(() => dropKnowledgeIndex(knowledgeIndex));
     const services = new ServiceProcesses(
       {
         ...process.env,
@@ -82,6 +90,11 @@ export async function startEngine(basePort: number, model: ModelSettings): Promi
         LLM_BASE_URL: `${modelUrl}/v1`,
         LLM_API_KEY: 'none',
         LLM_MODEL: 'fixed-latency',
+        EMBEDDINGS_BASE_URL: `${modelUrl}/v1`,
+        EMBEDDINGS_API_KEY: 'none',
+        EMBEDDINGS_MODEL: 'fixed-latency',
+        EMBEDDINGS_DIMENSIONS: String(EMBEDDING_DIMENSIONS),
+        KNOWLEDGE_INDEX: knowledgeIndex,
       },
       basePort,
       logDir,
@@ -98,7 +111,7 @@ export async function startEngine(basePort: number, model: ModelSettings): Promi
       logDir,
       async modelStats() {
         const response = await fetch(`${modelUrl}/stats`);
-        return ((await response.json()) as { requests: RequestStat[] }).requests;
+        return (await response.json()) as { requests: RequestStat[]; embeddings: EmbeddingStat[] };
       },
       kafkaTimestamps() {
         const timestamps = new Map<string, number>();
@@ -115,6 +128,18 @@ export async function startEngine(basePort: number, model: ModelSettings): Promi
     await stop();
     throw error;
   }
+}
+
+/** The embeddings the fixed server answers: its default length, also the bench index's dimension. */
+const EMBEDDING_DIMENSIONS = 384;
+
+const BENCH_INTENT_EXAMPLES = ['where is my order', 'how long does shipping take', '我的订单到哪里了'];
+
+async function dropKnowledgeIndex(name: string): Promise<void> {
+  await fetch(`${process.env.ELASTICSEARCH_URL ?? ''}/${name}`, { method: 'DELETE' }).catch(() => null);
+  const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', name, EMBEDDING_DIMENSIONS);
+  await milvus.drop().catch(() => null);
+  await milvus.close();
 }
 
 function startModelServer(port: number, model: ModelSettings, logFile: string): ChildProcess {
@@ -167,7 +192,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
 const HOPS = {
   postToAppended: 'POST → message-received appended',
   appendedToKafka: 'appended → on Kafka (outbox relay)',
-  kafkaToRequested: 'on Kafka → reply-requested appended (sessions)',
+  kafkaToKnowledge: '(beside) message on Kafka → knowledge-retrieved appended (retrieval)',
+  kafkaToTaskRequested: 'message on Kafka → classify task requested (sessions)',
+  taskRequestedToKafka: 'task requested → on Kafka',
+  kafkaToTaskCompleted: 'on Kafka → task completed appended (inference, embedding incl.)',
+  embeddingMs: 'embedding call (fixed server)',
+  taskCompletedToKafka: 'task completed → on Kafka',
+  kafkaToRequested: 'task result on Kafka → reply-requested appended (sessions)',
   requestedToKafka: 'reply-requested appended → on Kafka',
   kafkaToModelStart: 'on Kafka → model call arrives (inference)',
   requestedToModelStart: '= reply-requested appended → model call arrives',
@@ -177,7 +208,7 @@ const HOPS = {
   kafkaToWs: 'on Kafka → WebSocket frame at the client (gateway)',
   completedToWs: '= reply-completed appended → WebSocket frame',
   endToEnd: '**end-to-end** (POST → reply-completed frame)',
-  engineMs: '**engine share** (end-to-end − model call)',
+  engineMs: '**engine share** (end-to-end − model call − embedding call)',
 } as const;
 
 type Hop = keyof typeof HOPS;
@@ -186,11 +217,15 @@ export type TurnHops = Record<Hop, number | null>;
 export function hopsOf(
   turn: TurnRecord,
   model: RequestStat | undefined,
+  embedding: EmbeddingStat | undefined,
   kafkaAt: Map<string, number>,
 ): TurnHops | null {
   if (turn.outcome !== 'completed') return null;
   const at = (type: string) => turn.timeline.find((entry) => entry.type === type);
   const message = at('conversation.message-received.v1');
+  const knowledge = at('conversation.knowledge-retrieved.v1');
+  const taskRequested = at('conversation.model-task-requested.v1');
+  const taskCompleted = at('conversation.model-task-completed.v1');
   const requested = at('conversation.reply-requested.v1');
   const completed = at('conversation.reply-completed.v2');
   const occurred = (entry: typeof message) => (entry ? turn.t0 + entry.occurredMs : null);
@@ -203,11 +238,18 @@ export function hopsOf(
   const completedAt = occurred(completed);
   const completedFrameAt = completed ? turn.t0 + completed.receivedMs : null;
   const modelMs = model ? diff(model.arrivedAt, model.endedAt) : null;
+  const embeddingMs = embedding ? diff(embedding.arrivedAt, embedding.endedAt) : null;
   const endToEnd = turn.endToEndMs;
   return {
     postToAppended: diff(turn.t0, messageAt),
     appendedToKafka: diff(messageAt, onKafka(message)),
-    kafkaToRequested: diff(onKafka(message), requestedAt),
+    kafkaToKnowledge: diff(onKafka(message), occurred(knowledge)),
+    kafkaToTaskRequested: diff(onKafka(message), occurred(taskRequested)),
+    taskRequestedToKafka: diff(occurred(taskRequested), onKafka(taskRequested)),
+    kafkaToTaskCompleted: diff(onKafka(taskRequested), occurred(taskCompleted)),
+    embeddingMs,
+    taskCompletedToKafka: diff(occurred(taskCompleted), onKafka(taskCompleted)),
+    kafkaToRequested: diff(onKafka(taskCompleted), requestedAt),
     requestedToKafka: diff(requestedAt, onKafka(requested)),
     kafkaToModelStart: diff(onKafka(requested), model?.arrivedAt),
     requestedToModelStart: diff(requestedAt, model?.arrivedAt),
@@ -217,7 +259,7 @@ export function hopsOf(
     kafkaToWs: diff(onKafka(completed), completedFrameAt),
     completedToWs: diff(completedAt, completedFrameAt),
     endToEnd,
-    engineMs: endToEnd !== null && modelMs !== null ? endToEnd - modelMs : null,
+    engineMs: endToEnd !== null && modelMs !== null ? endToEnd - modelMs - (embeddingMs ?? 0) : null,
   };
 }
 
@@ -237,14 +279,18 @@ export function summarizeEngine(
   level: LevelResult,
   summary: LevelSummary,
   stats: RequestStat[],
+  embeddings: EmbeddingStat[],
   kafkaAt: Map<string, number>,
 ): EngineLevelSummary {
   const byKey = new Map<string, RequestStat>();
   // The last finished call per message: a retried generation replaces an aborted one.
   for (const stat of stats) if (!stat.aborted) byKey.set(stat.key, stat);
+  // The message's first embedding (classification's and retrieval's start together; each takes the
+  // server's fixed time). Inputs may carry a prefix such as "query: ".
+  const embeddingOf = (text: string) => embeddings.find((stat) => stat.key.endsWith(text));
   const completed = level.turns.filter((turn) => turn.outcome === 'completed');
   const hops = completed
-    .map((turn) => hopsOf(turn, byKey.get(turn.text), kafkaAt))
+    .map((turn) => hopsOf(turn, byKey.get(turn.text), embeddingOf(turn.text), kafkaAt))
     .filter((turnHops): turnHops is TurnHops => turnHops !== null);
   const keys = new Set(level.turns.map((turn) => turn.text));
   const calls = stats.filter((stat) => keys.has(stat.key));

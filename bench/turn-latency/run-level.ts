@@ -187,8 +187,21 @@ async function runTurn(
   record.messageEventMs = messageEvent ? messageEvent.at - t0 : null;
   record.requestedEventMs = requested ? requested.at - t0 : null;
   record.firstChunkMs = chunks[0] ? chunks[0].at - t0 : null;
+  // The message, what was understood and retrieved about it (tasks and knowledge name the message), and
+  // the turn it led to.
+  const tasksOfMessage = new Set(
+    events
+      .filter(ofType('conversation.model-task-requested.v1'))
+      .filter(({ event }) => event.data.messageId === messageId)
+      .map(({ event }) => event.data.taskId),
+  );
+  const ofThisTurn = (event: ConversationEvent): boolean =>
+    event === messageEvent?.event ||
+    (turnId !== null && turnIdOf(event) === turnId) ||
+    ('messageId' in event.data && event.data.messageId === messageId) ||
+    (event.type === 'conversation.model-task-completed.v1' && tasksOfMessage.has(event.data.taskId));
   record.timeline = events
-    .filter(({ event }) => event === messageEvent?.event || (turnId !== null && turnIdOf(event) === turnId))
+    .filter(({ event }) => ofThisTurn(event))
     .map(({ event, at }) => ({
       eventId: event.eventId,
       type: event.type,

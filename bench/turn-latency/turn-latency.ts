@@ -265,10 +265,10 @@ async function run(options: Options, engine: Engine | null): Promise<void> {
   process.stdout.write(`\n${table}\n\n`);
   let engineSummaries: EngineLevelSummary[] | undefined;
   if (engine) {
-    const stats = await engine.modelStats();
+    const { requests, embeddings } = await engine.modelStats();
     const kafkaAt = engine.kafkaTimestamps();
     engineSummaries = levels.map((level, index) =>
-      summarizeEngine(level, summaries[index] as LevelSummary, stats, kafkaAt),
+      summarizeEngine(level, summaries[index] as LevelSummary, requests, embeddings, kafkaAt),
     );
     process.stdout.write(`${engineMarkdown(engineSummaries)}\n\n`);
   }

@@ -58,7 +58,11 @@ export class ServiceProcesses {
     const env: NodeJS.ProcessEnv = { AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, ...this.env };
     for (const other of SERVICE_NAMES) env[PORT_KEYS[other]] = String(this.ports[other]);
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'services', name, 'src', 'main.js')], {
+    // SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches each service's node: profiling
+    // a benchmark run. NODE_OPTIONS refuses --cpu-prof.
+    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const main = join(REPO_ROOT, 'dist', 'services', name, 'src', 'main.js');
+    const child = spawn(process.execPath, [...nodeArgs, main], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -72,8 +72,10 @@ export async function answerEveryMessage(
   db: DataSource,
   tenantId: string,
   examples: string[],
+  options: { fastPathMinConfidence?: number } = {},
 ): Promise<void> {
   await new TenantSettingsStreams(new PostgresEventStore(db)).replace(tenantId, randomUUID(), {
+    ...options,
     intents: [
       {
         name: 'product_question',
