@@ -298,7 +298,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       return true;
     }
     const event = parsed.event;
-    const handler = this.getHandlerByPattern(event.type);
+    // Patterns are event types (plain strings): a direct lookup. Nest's getHandlerByPattern first tries
+    // JSON.parse on the pattern, which throws (and captures a stack) for every message.
+    const handler = this.messageHandlers.get(event.type) ?? null;
     if (!handler) {
       onHandled?.(event, 'ignored', groupId);
       return true;
