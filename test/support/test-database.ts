@@ -87,3 +87,19 @@ export async function answerEveryMessage(
     ],
   });
 }
+
+/**
+ * The transactions of the whole cluster that hold back read-all's horizon (its snapshot's xmin is
+ * cluster-wide), oldest first: what a test that waited for read-all in vain prints.
+ */
+export async function transactionsHoldingTheHorizon(db: DataSource): Promise<string> {
+  const rows: { datname: string; pid: number; state: string; age: string; query: string }[] = await db.query(
+    `SELECT datname, pid, state, (now() - xact_start)::text AS age, left(query, 120) AS query
+       FROM pg_stat_activity
+      WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+      ORDER BY xact_start`,
+  );
+  return rows.length === 0
+    ? 'no other transaction holds an xid'
+    : rows.map((row) => `${row.datname} pid ${row.pid} ${row.state} for ${row.age}: ${row.query}`).join('\n');
+}

@@ -1,7 +1,7 @@
 import type { PendingEvent } from '@contracts';
 import { conversationStream, type ConversationState } from '@libs/conversation';
 import type { AppendResult, EventStore } from './event-store';
-import { StreamRunner, type Causation } from './stream-runner';
+import { StreamRunner, type Causation, type StreamRunnerOptions } from './stream-runner';
 
 export interface ConversationRef {
   tenantId: string;
@@ -18,8 +18,8 @@ export type ExecuteResult = {
 export class ConversationStreams {
   private readonly runner: StreamRunner<'conversation', ConversationState>;
 
-  constructor(store: EventStore) {
-    this.runner = new StreamRunner(store, conversationStream);
+  constructor(store: EventStore, options: StreamRunnerOptions = {}) {
+    this.runner = new StreamRunner(store, conversationStream, options);
   }
 
   async load(ref: ConversationRef, options: { toSequence?: number } = {}): Promise<ConversationState> {

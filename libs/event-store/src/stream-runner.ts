@@ -40,22 +40,78 @@ export type Decide<K extends StreamKind, S> = (
 const MAX_CONFLICT_RETRIES = 10;
 
 /**
+ * The latest states this process folded, by stream, least recently used first out. Streams only grow
+ * and states are immutable values, so a cached state at version n plus the events after n is exactly
+ * the stream's state: a load reads only the tail, however long the stream.
+ */
+class StateCache<S> {
+  private readonly entries = new Map<string, Loaded<S>>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): Loaded<S> | undefined {
+    const entry = this.entries.get(key);
+    if (entry) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  set(key: string, entry: Loaded<S>): void {
+    if (this.capacity === 0) return;
+    const known = this.entries.get(key);
+    if (known && known.version > entry.version) return; // a slower load must not take a newer state back
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+export interface StreamRunnerOptions {
+  /** Streams whose latest state is kept in memory (0: every load folds the whole stream). */
+  cachedStreams?: number;
+}
+
+/** Enough for every conversation a service instance has open at once, at a few KiB each. */
+export const DEFAULT_CACHED_STREAMS = 5_000;
+
+/**
  * Load, decide, append (Emmett's command handler): the one way a decision reaches any stream. On a
  * concurrency conflict it reloads and decides again, so a decision always rests on what is stored.
+ * The latest state of recently used streams stays in memory: a load reads and folds only the events
+ * appended since (by anyone), so a decision still rests on everything stored.
  */
 export class StreamRunner<K extends StreamKind, S> {
+  private readonly cache: StateCache<S>;
+
   constructor(
     private readonly store: EventStore,
     private readonly definition: StreamDefinition<K, S>,
-  ) {}
+    options: StreamRunnerOptions = {},
+  ) {
+    this.cache = new StateCache(options.cachedStreams ?? DEFAULT_CACHED_STREAMS);
+  }
 
   get kind(): K {
     return this.definition.kind;
   }
 
   async load(ref: StreamRef, options: Pick<ReadOptions, 'toSequence'> = {}): Promise<Loaded<S>> {
-    const events = await this.store.read(this.definition.kind, ref, options);
-    return { state: this.fold(events), version: events.at(-1)?.sequence ?? 0 };
+    if (options.toSequence !== undefined) {
+      // A past state: folded from the start, and not cached.
+      const events = await this.store.read(this.definition.kind, ref, options);
+      return { state: this.fold(events), version: events.at(-1)?.sequence ?? 0 };
+    }
+    const key = cacheKey(ref);
+    const cached = this.cache.get(key);
+    const tail = await this.store.read(this.definition.kind, ref, { afterSequence: cached?.version ?? 0 });
+    const loaded = {
+      state: this.fold(tail, cached?.state),
+      version: tail.at(-1)?.sequence ?? cached?.version ?? 0,
+    };
+    this.cache.set(key, loaded);
+    return loaded;
   }
 
   fold(events: readonly EventsOfKind[K][], from: S = this.definition.initialState()): S {
@@ -73,12 +129,9 @@ export class StreamRunner<K extends StreamKind, S> {
           pending,
         );
         if (result.status === 'appended') {
-          return {
-            status: 'appended',
-            state: this.fold(result.events, state),
-            version: result.version,
-            result,
-          };
+          const appended = { state: this.fold(result.events, state), version: result.version };
+          this.cache.set(cacheKey(ref), appended);
+          return { status: 'appended', ...appended, result };
         }
         return { status: 'duplicate', ...(await this.load(ref)), result };
       } catch (error) {
@@ -89,4 +142,8 @@ export class StreamRunner<K extends StreamKind, S> {
       }
     }
   }
+}
+
+function cacheKey(ref: StreamRef): string {
+  return `${ref.tenantId}\u0000${ref.streamId}`;
 }

@@ -1,6 +1,7 @@
 import {
   AppError,
   TENANT_SETTINGS_STREAM,
+  type EventsOfKind,
   type PendingEvent,
   type StoredEvent,
   type StreamKind,
@@ -8,9 +9,24 @@ import {
 import { contextOf, decide, statusOf, type ConversationState } from '@libs/conversation';
 import { CONVERSATION_ID, TENANT_ID, fixtureId } from '@libs/conversation/testing';
 import { ConversationStreams } from './conversation-streams';
-import type { AppendResult, AppendTarget } from './event-store';
+import type { AppendResult, AppendTarget, ReadOptions, StreamRef } from './event-store';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { TenantSettingsStreams } from './tenant-settings-streams';
+
+/** The in-memory store, counting the events its reads return. */
+class CountingStore extends InMemoryEventStore {
+  eventsRead = 0;
+
+  override async read<K extends StreamKind>(
+    kind: K,
+    streamRef: StreamRef,
+    options?: ReadOptions,
+  ): Promise<EventsOfKind[K][]> {
+    const events = await super.read(kind, streamRef, options);
+    this.eventsRead += events.length;
+    return events;
+  }
+}
 
 /** The in-memory store, with a hook that lets another writer land between our read and our append. */
 class RacingStore extends InMemoryEventStore {
@@ -132,6 +148,38 @@ describe('the generic runner with the conversation machine (ConversationStreams)
     expect(again.status).toBe('unchanged');
     expect(store.appendCalls).toBe(0);
     expect(again.state).toEqual(first.state);
+  });
+
+  it('keeps the latest state in memory: a load reads only what was appended since, also by another process', async () => {
+    const store = new CountingStore();
+    const streams = new ConversationStreams(store);
+    const otherProcess = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    await streams.execute(ref, causation, receive('one'));
+    store.eventsRead = 0;
+
+    await otherProcess.execute(ref, causation, receive('two')); // folds all 2, appends 1
+    const readByOther = store.eventsRead;
+    const loaded = await streams.load(ref);
+
+    expect(readByOther).toBe(2);
+    expect(store.eventsRead - readByOther).toBe(1); // only 'two'
+    expect(contextOf(loaded).transcript.map((entry) => entry.text)).toEqual(['one', 'two']);
+    expect(loaded).toEqual(await new ConversationStreams(store, { cachedStreams: 0 }).load(ref));
+  });
+
+  it('forgets the least recently used stream, and does not cache a past state', async () => {
+    const store = new CountingStore();
+    const streams = new ConversationStreams(store, { cachedStreams: 1 });
+    const otherRef = { tenantId: TENANT_ID, conversationId: fixtureId('e', 1) };
+    await streams.execute(ref, causation, start);
+    await streams.execute(otherRef, causation, start); // the only stream the cache holds now
+    store.eventsRead = 0;
+
+    await streams.load(ref); // forgotten: folded from the start
+    expect(store.eventsRead).toBe(1);
+    expect(statusOf(await streams.load(ref, { toSequence: 0 }))).toBe('new'); // a past state is not cached
+    expect(statusOf(await streams.load(ref))).toBe('greeting');
   });
 
   it('reads the state as of any event (toSequence)', async () => {

@@ -15,6 +15,7 @@ import {
   createTestDatabase,
   started,
   target,
+  transactionsHoldingTheHorizon,
   waitFor,
   understoodTurn,
   type TestDatabase,
@@ -140,10 +141,10 @@ describe('ConversationSummaryProjection on read-all with a checkpoint', () => {
     await waitFor(
       'the live projection to catch up',
       async () => JSON.stringify(await rows()) === JSON.stringify(expected),
-      {
-        timeoutMs: 30_000,
-      },
-    );
+      { timeoutMs: 30_000 },
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await transactionsHoldingTheHorizon(db.dataSource)}`);
+    });
     await live.stop();
     const liveRows = await rows();
     expect(liveRows).toEqual(expected);
