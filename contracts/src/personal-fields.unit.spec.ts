@@ -5,7 +5,7 @@ import { SAMPLE_DATA, sampleEvent } from './sample-events.fixture';
 import { ERASED_MARKER, isSealed, sealedLength } from './sealed-text';
 
 const FAKE_SEALED = `sealed:v1:${'A'.repeat(16)}:QUJD:${'B'.repeat(22)}`;
-const TYPES = EVENT_DEFINITIONS.map((definition) => definition.type) as StoredEventType[];
+const TYPES = EVENT_DEFINITIONS.map<StoredEventType>((definition) => definition.type);
 
 /** Every string leaf of a value, for "no plaintext left" checks. */
 function strings(value: unknown): string[] {

@@ -24,6 +24,8 @@ import {
   type RecordedEvent,
   type StreamRef,
 } from './event-store';
+import type { DataKey } from './data-key.repository';
+import type { PersonalDataCipher } from './personal-data-cipher';
 
 export interface StoredEventRow {
   global_position: string;
@@ -93,14 +95,26 @@ const EVENT_COLUMNS =
   'global_position, event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data';
 const MAX_READ = 1_000_000;
 
+/** The unique violation of a data key row written by a concurrent first append. */
+function isDataKeyRace(error: unknown): boolean {
+  const driver = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driver?.code === '23505' && driver.constraint === 'conversation_data_keys_pkey';
+}
+
 /**
  * Append-only event streams in PostgreSQL. An append writes the events and their outbox rows in one
  * transaction; the relay publishes them to Kafka afterwards (no dual write).
+ *
+ * With a `PersonalDataCipher` (every service has one), conversation events' personal fields are sealed
+ * before they reach the database, so the rows, the outbox, Kafka and backups hold ciphertext, and they
+ * are opened on every read. Without one (tests, tools that write no personal data) they are stored as
+ * given.
  */
 export class PostgresEventStore extends EventStore {
   constructor(
     private readonly db: DataSource,
     private readonly now: () => Date = () => new Date(),
+    private readonly cipher?: PersonalDataCipher,
   ) {
     super();
   }
@@ -117,10 +131,16 @@ export class PostgresEventStore extends EventStore {
     if (pending.length === 0) throw new Error('append needs at least one event');
     const occurredAt = this.now().toISOString();
     const validated = pending.map((event, index) => envelopeOf(target, event, index + 1, occurredAt));
+    const sealing = await this.sealingFor(target);
+    const data = pending.map((event) =>
+      sealing ? this.cipher!.seal(sealing.ref, sealing.key, event) : event.data,
+    );
     let row: { outcome: 'appended' | 'duplicate'; stream_version: string } | undefined;
     try {
+      // A conversation's first append also stores its new data key: both or neither.
       [row] = await this.db.query(
-        `SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
+        `${sealing?.wrappedNew ? 'WITH new_key AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key) VALUES ($1, $2, $12)) ' : ''}
+         SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
         [
           target.tenantId,
           target.streamId,
@@ -132,10 +152,13 @@ export class PostgresEventStore extends EventStore {
           occurredAt,
           target.causationId,
           target.correlationId,
-          pending.map((event) => JSON.stringify(event.data)),
+          data.map((value) => JSON.stringify(value)),
+          ...(sealing?.wrappedNew ? [sealing.wrappedNew] : []),
         ],
       );
     } catch (error) {
+      // Another writer stored this conversation's first key a moment ago: seal with that one instead.
+      if (sealing?.wrappedNew && isDataKeyRace(error)) return this.append(target, pending);
       throw (
         appendRefusal(
           error,
@@ -144,15 +167,40 @@ export class PostgresEventStore extends EventStore {
         ) ?? error
       );
     }
+    if (sealing?.wrappedNew) this.cipher!.remember(sealing.ref, sealing.key);
     if (!row) throw new Error('append_events returned nothing');
     const version = Number(row.stream_version);
     if (row.outcome === 'duplicate') return { status: 'duplicate', version };
     const first = version - validated.length + 1;
     if (version > MAX_STREAM_SEQUENCE)
       throw new AppError('stream-corrupted', `stream version ${version} is too large`);
-    // The validated envelopes with their stored sequences: nothing else differs, so no second validation.
-    const events = validated.map((event, index) => ({ ...event, sequence: first + index }));
+    // The validated envelopes with their stored sequences: nothing else differs, so no second validation
+    // (an erased conversation's personal fields were stored as the marker, and read back as such).
+    const erased = sealing?.key.state === 'erased';
+    const events = validated.map((event, index) => ({
+      ...event,
+      sequence: first + index,
+      ...(erased && { data: data[index] as typeof event.data }),
+    }));
     return { status: 'appended', events, version };
+  }
+
+  /** The data key a conversation append seals with; none for other kinds or without a cipher. */
+  private async sealingFor(
+    target: AppendTarget,
+  ): Promise<{
+    ref: { tenantId: string; conversationId: string };
+    key: DataKey;
+    wrappedNew: Buffer | null;
+  } | null> {
+    if (!this.cipher || target.kind !== 'conversation') return null;
+    const ref = { tenantId: target.tenantId, conversationId: target.streamId };
+    return { ref, ...(await this.cipher.keyForAppend(ref)) };
+  }
+
+  /** Stored events with their personal fields opened (as they are when no cipher is configured). */
+  private async opened(stored: StoredEvent[]): Promise<StoredEvent[]> {
+    return this.cipher ? this.cipher.open(stored) : stored;
   }
 
   async read<K extends StreamKind>(
@@ -172,7 +220,8 @@ export class PostgresEventStore extends EventStore {
         options.limit ?? MAX_READ,
       ],
     );
-    return ofKind(kind, rows.map(rowToEnvelope));
+    const opened = await this.opened(rows.map(rowToStored));
+    return ofKind(kind, opened.map(upcast));
   }
 
   async streamVersion(ref: StreamRef): Promise<number | null> {
@@ -197,13 +246,12 @@ export class PostgresEventStore extends EventStore {
         LIMIT $3`,
       [after.transactionId, after.position, limit],
     );
-    return rows.map((row) => {
-      const stored = rowToStored(row);
-      return {
-        position: { transactionId: row.transaction_id, position: row.global_position },
-        stored,
-        event: upcast(stored),
-      };
-    });
+    const stored = rows.map(rowToStored);
+    const opened = await this.opened(stored);
+    return rows.map((row, index) => ({
+      position: { transactionId: row.transaction_id, position: row.global_position },
+      stored: stored[index]!,
+      event: upcast(opened[index]!),
+    }));
   }
 }
