@@ -95,6 +95,30 @@ const EVENT_COLUMNS =
   'global_position, event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data';
 const MAX_READ = 1_000_000;
 
+interface Sealing {
+  ref: { tenantId: string; conversationId: string };
+  key: DataKey;
+  /** A conversation's first append stores its new data key, in the same statement: both or neither. */
+  wrappedNew: Buffer | null;
+  /** The erasure's append shreds the key (a tombstone row), in the same statement: both or neither. */
+  shred: boolean;
+}
+
+/** What an append does to the conversation's data key row, as a CTE of the append's one statement. */
+function keyStatement(sealing: Sealing | null): string {
+  if (sealing?.wrappedNew) {
+    return `WITH new_key AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key)
+                             VALUES ($1, $2, $12))`;
+  }
+  if (sealing?.shred) {
+    return `WITH shred AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key, erased_at)
+                           VALUES ($1, $2, NULL, now())
+                           ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET wrapped_key = NULL, erased_at = now()
+                           WHERE conversation_data_keys.erased_at IS NULL)`;
+  }
+  return '';
+}
+
 /** The unique violation of a data key row written by a concurrent first append. */
 function isDataKeyRace(error: unknown): boolean {
   const driver = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
@@ -131,16 +155,14 @@ export class PostgresEventStore extends EventStore {
     if (pending.length === 0) throw new Error('append needs at least one event');
     const occurredAt = this.now().toISOString();
     const validated = pending.map((event, index) => envelopeOf(target, event, index + 1, occurredAt));
-    const sealing = await this.sealingFor(target);
+    const sealing = await this.sealingFor(target, pending);
     const data = pending.map((event) =>
       sealing ? this.cipher!.seal(sealing.ref, sealing.key, event) : event.data,
     );
     let row: { outcome: 'appended' | 'duplicate'; stream_version: string } | undefined;
     try {
-      // A conversation's first append also stores its new data key: both or neither.
       [row] = await this.db.query(
-        `${sealing?.wrappedNew ? 'WITH new_key AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key) VALUES ($1, $2, $12)) ' : ''}
-         SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
+        `${keyStatement(sealing)} SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
         [
           target.tenantId,
           target.streamId,
@@ -167,7 +189,7 @@ export class PostgresEventStore extends EventStore {
         ) ?? error
       );
     }
-    if (sealing?.wrappedNew) this.cipher!.remember(sealing.ref, sealing.key);
+    if (sealing?.wrappedNew || sealing?.shred) this.cipher!.remember(sealing.ref, sealing.key);
     if (!row) throw new Error('append_events returned nothing');
     const version = Number(row.stream_version);
     if (row.outcome === 'duplicate') return { status: 'duplicate', version };
@@ -185,17 +207,20 @@ export class PostgresEventStore extends EventStore {
     return { status: 'appended', events, version };
   }
 
-  /** The data key a conversation append seals with; none for other kinds or without a cipher. */
+  /**
+   * The data key a conversation append seals with; none for other kinds or without a cipher. A batch
+   * holding the erasure shreds the key in its own statement, and seals nothing readable.
+   */
   private async sealingFor(
     target: AppendTarget,
-  ): Promise<{
-    ref: { tenantId: string; conversationId: string };
-    key: DataKey;
-    wrappedNew: Buffer | null;
-  } | null> {
+    pending: readonly { type: string }[],
+  ): Promise<Sealing | null> {
     if (!this.cipher || target.kind !== 'conversation') return null;
     const ref = { tenantId: target.tenantId, conversationId: target.streamId };
-    return { ref, ...(await this.cipher.keyForAppend(ref)) };
+    if (pending.some((event) => event.type === 'conversation.erased.v1')) {
+      return { ref, key: { state: 'erased' }, wrappedNew: null, shred: true };
+    }
+    return { ref, ...(await this.cipher.keyForAppend(ref)), shred: false };
   }
 
   /** Stored events with their personal fields opened (as they are when no cipher is configured). */
