@@ -23,7 +23,6 @@ import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
   ServiceProcesses,
-  TEST_DATA_KEY_ENCRYPTION_KEY,
   answerEveryMessage,
   createTenantWithKey,
   createTestDatabase,
@@ -439,7 +438,7 @@ describe('erasure by crypto-shredding, end to end', () => {
 
     // Kafka, replayed from the start by a consumer holding the services' master key: markers.
     const cipher = new PersonalDataCipher(
-      new DataKeyRepository(db.dataSource, parseMasterKey(TEST_DATA_KEY_ENCRYPTION_KEY)),
+      new DataKeyRepository(db.dataSource, parseMasterKey(services.dataKeyEncryptionKey)),
     );
     const replayed = await cipher.open(await replayTopic());
     const message = replayed.find((event) => event.type === 'conversation.message-received.v1')!;

@@ -47,6 +47,11 @@ export class ServiceProcesses {
     mkdirSync(logDir, { recursive: true });
   }
 
+  /** The master key the services wrap data keys with: the suite's own, or this run's default. */
+  get dataKeyEncryptionKey(): string {
+    return this.env.DATA_KEY_ENCRYPTION_KEY ?? TEST_DATA_KEY_ENCRYPTION_KEY;
+  }
+
   url(name: ServiceName): string {
     return `http://127.0.0.1:${this.ports[name]}`;
   }
