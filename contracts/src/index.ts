@@ -10,3 +10,5 @@ export * from './settings-views';
 export * from './ws-frames';
 export * from './roles';
 export * from './knowledge-views';
+export * from './sealed-text';
+export * from './personal-fields';

@@ -18,6 +18,15 @@ const KNOWN_TYPES = new Set<string>(EVENT_DEFINITIONS.map((definition) => defini
  * throws: the caller decides what a bad message means.
  */
 export function parseEvent(raw: Buffer | string | null | undefined): ParseResult {
+  const result = parseStoredEvent(raw);
+  return result.ok ? { ok: true, event: upcast(result.event) } : result;
+}
+
+/**
+ * Validates raw bytes from a topic as published, whatever the version, without upcasting: for readers
+ * that must open sealed personal data first (an upcaster may read it). Never throws.
+ */
+export function parseStoredEvent(raw: Buffer | string | null | undefined): StoredParseResult {
   if (raw === null || raw === undefined || raw.length === 0) {
     return { ok: false, reason: 'malformed-json', detail: 'empty message' };
   }
@@ -27,7 +36,7 @@ export function parseEvent(raw: Buffer | string | null | undefined): ParseResult
   } catch (error) {
     return { ok: false, reason: 'malformed-json', detail: (error as Error).message };
   }
-  return validateEvent(json);
+  return validateStoredEvent(json);
 }
 
 /** Validates an event of any published version and upcasts it to the current one. */

@@ -43,6 +43,12 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     labels: { queue: 'billing' },
     configVersion: 3,
   },
+  'conversation.erased.v1': {
+    keyId: '0b5d7c1a-8e2f-4a6b-9c3d-2e1f0a9b8c7d',
+    role: 'compliance',
+    reason: 'data-subject-request',
+    reference: 'PIPL-2025-0042',
+  },
   'conversation.message-received.v1': { messageId: MESSAGE_ID, text: '我的快递什么时候到？' },
   'conversation.reply-requested.v1': {
     turnId: TURN_ID,

@@ -6,6 +6,9 @@
  * the log, and no key reads another tenant's log. Analytics: the conversation's summary is listed for an
  * analyst, its replay redacts the phone number (raw only for compliance, and logged), frontend keys get
  * nothing, no tenant sees another's, and the summaries rebuilt from zero equal the live ones.
+ * Erasure: the customer's text is sealed at rest and on Kafka; once a compliance key erases the
+ * conversation it reads as [erased] in the event store, a Kafka replay, the analytics replay and the
+ * compliance export, the erasure is in the log, and the log and the export still verify.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +16,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ERASED_MARKER, TOPICS, isSealed, parseStoredEvent, type StoredEvent } from '@contracts';
 import { GatewayClient } from '@libs/client';
+import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/event-store';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
@@ -288,5 +293,215 @@ describe('the audit log of a conversation, end to end', () => {
       async () => JSON.stringify(await summaries()) === JSON.stringify(live),
     );
     expect(await summaries()).toEqual(live);
+  });
+});
+
+describe('erasure by crypto-shredding, end to end', () => {
+  /** What the customer typed, and the order number the slot holds: never readable at rest, ever after erasure. */
+  const PHONE = '13912345678';
+  let conversationId: string;
+  let customer: GatewayClient;
+  let officer: GatewayClient;
+  let officerElsewhere: GatewayClient;
+  let analystHere: GatewayClient;
+
+  beforeAll(async () => {
+    // A tenant of its own: the suite above tampers with acme's log on purpose.
+    const frontendKey = await createTenantWithKey(db.dataSource, 'initech');
+    await answerEveryMessage(db.dataSource, 'initech', ['我的包裹到哪了', 'where is my parcel']);
+    customer = new GatewayClient(services.url('gateway'), frontendKey);
+    officer = new GatewayClient(
+      services.url('audit'),
+      await createTenantWithKey(db.dataSource, 'initech', 'compliance'),
+    );
+    officerElsewhere = new GatewayClient(
+      services.url('audit'),
+      await createTenantWithKey(db.dataSource, 'umbrella', 'compliance'),
+    );
+    analystHere = new GatewayClient(
+      services.url('audit'),
+      await createTenantWithKey(db.dataSource, 'initech', 'analyst'),
+    );
+  });
+
+  async function storedPayloads(): Promise<string> {
+    const rows: { payload: string }[] = await db.dataSource.query(
+      `SELECT data::text AS payload FROM events WHERE tenant_id = 'initech' AND stream_id = $1 ORDER BY sequence`,
+      [conversationId],
+    );
+    return rows.map((row) => row.payload).join('\n');
+  }
+
+  /** A new consumer group reading the conversation's topic from its first offset, until the erasure. */
+  async function replayTopic(): Promise<StoredEvent[]> {
+    const kafka = createKafka(
+      { brokers, clientId: 'e2e-replay', topicPrefix: prefix },
+      createLogger('e2e', 'warn'),
+    );
+    const consumer = kafka.consumer({ groupId: `${prefix}e2e-replay-${randomBytes(3).toString('hex')}` });
+    const values: string[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: `${prefix}${TOPICS.conversationEvents}`, fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          if (message.key?.toString() === conversationId) values.push(message.value?.toString() ?? '');
+          return Promise.resolve();
+        },
+      });
+      await waitFor('the erasure to be replayed from Kafka', () =>
+        values.some((value) => value.includes('"conversation.erased.v1"')),
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(values.join('\n')).not.toContain(PHONE);
+    return values.map((value) => {
+      const parsed = parseStoredEvent(value);
+      if (!parsed.ok) throw new Error(`invalid event on the topic: ${parsed.detail}`);
+      return parsed.event;
+    });
+  }
+
+  it('seals the customer text at rest and on Kafka; the gateway shows it as typed', async () => {
+    conversationId = (await customer.startConversation({ channel: 'web', locale: 'zh-CN' })).conversationId;
+    await customer.sendMessage(conversationId, `你好，我的包裹到哪了？我的电话是${PHONE}`);
+    await waitFor(
+      'the turn to end (a reply completed or failed)',
+      async () => {
+        const rows: unknown[] = await db.dataSource.query(
+          `SELECT 1 FROM events WHERE tenant_id = 'initech' AND stream_id = $1
+              AND type IN ('conversation.reply-completed.v2', 'conversation.reply-failed.v1')`,
+          [conversationId],
+        );
+        return rows.length > 0;
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    );
+    expect(await storedPayloads()).not.toContain(PHONE);
+    expect(JSON.stringify(await customer.allEvents(conversationId))).toContain(PHONE);
+  });
+
+  it('refuses bad requests, other roles and other tenants, writing nothing', async () => {
+    const path = `/v1/conversations/${conversationId}/erasure`;
+    const before = await storedPayloads();
+    const bad = await officer.request('POST', path, { json: { reason: 'because I said so' } });
+    expect(bad.status).toBe(400);
+    expect(bad.contentType).toContain('application/problem+json');
+    expect(bad.body).toMatchObject({ code: 'validation-failed' });
+    const request = { json: { reason: 'data-subject-request' } };
+    expect((await analystHere.request('POST', path, request)).status).toBe(403);
+    expect((await officerElsewhere.request('POST', path, request)).status).toBe(404);
+    expect((await officer.request('POST', '/v1/conversations/not-a-uuid/erasure', request)).status).toBe(404);
+    expect(await storedPayloads()).toBe(before);
+    const keys: { erased_at: Date | null }[] = await db.dataSource.query(
+      `SELECT erased_at FROM conversation_data_keys WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    expect(keys).toEqual([{ erased_at: null }]);
+  });
+
+  it('after erasure the text is unreadable in the store, a Kafka replay, analytics and the export; every proof verifies', async () => {
+    const path = `/v1/conversations/${conversationId}/erasure`;
+    const erased = await officer.request('POST', path, {
+      json: { reason: 'data-subject-request', reference: 'PIPL-2026-0042' },
+    });
+    expect(erased.status).toBe(200);
+    expect(erased.body).toMatchObject({
+      status: 'erased',
+      erasure: {
+        type: 'conversation.erased.v1',
+        conversationId,
+        data: { role: 'compliance', reference: 'PIPL-2026-0042' },
+      },
+    });
+    expect(
+      (await officer.request('POST', path, { json: { reason: 'retention-expired' } })).body,
+    ).toMatchObject({
+      status: 'already-erased',
+    });
+
+    // The event store, through the gateway: markers, not errors; the conversation is closed.
+    await waitFor('the gateway to read markers', async () => {
+      const text = JSON.stringify(await customer.allEvents(conversationId));
+      return !text.includes(PHONE) && text.includes(ERASED_MARKER);
+    });
+    expect(await customer.getConversation(conversationId)).toMatchObject({ status: 'closed' });
+    expect(
+      (
+        await customer.request('POST', `/v1/conversations/${conversationId}/messages`, {
+          json: { text: 'hi' },
+        })
+      ).status,
+    ).toBe(409);
+    expect(await storedPayloads()).not.toContain(PHONE);
+
+    // Kafka, replayed from the start by a consumer holding the services' master key: markers.
+    const cipher = new PersonalDataCipher(
+      new DataKeyRepository(db.dataSource, parseMasterKey(services.dataKeyEncryptionKey)),
+    );
+    const replayed = await cipher.open(await replayTopic());
+    const message = replayed.find((event) => event.type === 'conversation.message-received.v1')!;
+    expect(message.data).toMatchObject({ text: ERASED_MARKER });
+    expect(JSON.stringify(replayed)).not.toContain(PHONE);
+
+    // The analytics projection and the raw replay (compliance).
+    const raw = await officer.request('GET', `/v1/analytics/conversations/${conversationId}/replay?raw=true`);
+    expect(raw.status).toBe(200);
+    expect(JSON.stringify(raw.body)).not.toContain(PHONE);
+    expect(JSON.stringify(raw.body)).toContain(ERASED_MARKER);
+    await waitFor('the summary to record the erasure', async () => {
+      const rows: { status: string; closed_reason: string | null }[] = await db.dataSource.query(
+        `SELECT status, closed_reason FROM audit_conversation_summaries WHERE conversation_id = $1`,
+        [conversationId],
+      );
+      return rows[0]?.status === 'closed' && rows[0].closed_reason === 'erased';
+    });
+    const summaries: unknown[] = await db.dataSource.query(
+      `SELECT * FROM audit_conversation_summaries WHERE conversation_id = $1`,
+      [conversationId],
+    );
+    expect(JSON.stringify(summaries)).not.toContain(PHONE);
+
+    // The audit log holds the erasure and verifies; the export shows markers and verifies offline.
+    await waitFor(
+      'every stored event to be in the log',
+      async () =>
+        JSON.stringify(await eventIdsOf('audit_log_entries', 'initech')) ===
+        JSON.stringify(await eventIdsOf('events', 'initech')),
+    );
+    const logged: unknown[] = await db.dataSource.query(
+      `SELECT 1 FROM audit_log_entries WHERE tenant_id = 'initech' AND type = 'conversation.erased.v1'`,
+    );
+    expect(logged).toHaveLength(1);
+    expect((await officer.request('POST', '/v1/audit/tree-heads')).status).toBe(201);
+    expect((await officer.request('POST', '/v1/audit/verify')).body).toMatchObject({ ok: true });
+    const exported = await officer.request('GET', `/v1/audit/export?conversationId=${conversationId}`);
+    const { files } = exported.body as { files: Record<string, string> };
+    expect(files['entries.jsonl']).not.toContain(PHONE);
+    const lines = files['entries.jsonl']!.trimEnd()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            entry: { type: string };
+            data?: { text?: string };
+            readable?: { text?: string };
+          },
+      );
+    const exportedMessage = lines.find((line) => line.entry.type === 'conversation.message-received.v1')!;
+    expect(isSealed(exportedMessage.data?.text)).toBe(true);
+    expect(exportedMessage.readable?.text).toBe(ERASED_MARKER);
+    const publicKey = (await officer.request('GET', '/v1/audit/public-key')).body as { publicKey: string };
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-erasure-export-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, 'log.pub'), publicKey.publicKey);
+    const { stdout } = await run(process.execPath, [
+      join(REPO, 'dist/libs/audit-log/src/cli/verify-export.js'),
+      dir,
+      '--public-key',
+      join(dir, 'log.pub'),
+    ]);
+    expect(stdout).toMatch(/^OK \d+ entries of tenant initech/);
   });
 });

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { GatewayClient, GatewaySocket } from '@libs/client';
 import { createKafka, ensureTopics, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
-import { TOPICS, type ConversationEvent, type ServerFrame } from '@contracts';
+import { TOPICS, isSealed, type ConversationEvent, type ServerFrame } from '@contracts';
+import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import {
   ServiceProcesses,
@@ -174,7 +175,7 @@ describe('a conversation turn end to end', () => {
     for (const event of events) expect(validate(event)).toBeNull();
   });
 
-  it('puts every event on Kafka in order, readable by kcat and valid against the committed JSON Schema', async () => {
+  it('puts every event on Kafka in order, readable by kcat, customer text sealed, valid against the committed JSON Schema', async () => {
     const stored = await storedEvents(conversationId);
     const topic = topicName(prefix, TOPICS.conversationEvents);
     const { stdout } = await run(
@@ -187,7 +188,14 @@ describe('a conversation turn end to end', () => {
       .filter((line) => line.startsWith(`${conversationId}\t`))
       .map((line) => JSON.parse(line.slice(line.indexOf('\t') + 1)) as ConversationEvent);
     expect(seen.map((event) => event.eventId)).toEqual(stored.map((event) => event.eventId));
-    expect(seen).toEqual(stored);
+    // Customer text travels sealed; opened with the conversation's data key it is exactly what is stored.
+    const messages = seen.filter((event) => event.type === 'conversation.message-received.v1');
+    expect(messages.length).toBeGreaterThan(0);
+    for (const message of messages) expect(isSealed(message.data.text)).toBe(true);
+    const cipher = new PersonalDataCipher(
+      new DataKeyRepository(db.dataSource, parseMasterKey(services.dataKeyEncryptionKey)),
+    );
+    expect(await cipher.open(seen)).toEqual(stored);
     const validate = committedSchemaValidator();
     for (const event of seen) expect(validate(event)).toBeNull();
   });

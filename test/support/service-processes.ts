@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -7,6 +7,9 @@ import { join } from 'node:path';
 export const TEST_AUDIT_SIGNING_KEY = generateKeyPairSync('ed25519')
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
+
+/** One master key for data keys per test run, for suites that set no DATA_KEY_ENCRYPTION_KEY. */
+export const TEST_DATA_KEY_ENCRYPTION_KEY = randomBytes(32).toString('hex');
 
 export type ServiceName = 'gateway' | 'sessions' | 'inference' | 'retrieval' | 'audit';
 export const SERVICE_NAMES: ServiceName[] = ['gateway', 'sessions', 'inference', 'retrieval', 'audit'];
@@ -44,6 +47,11 @@ export class ServiceProcesses {
     mkdirSync(logDir, { recursive: true });
   }
 
+  /** The master key the services wrap data keys with: the suite's own, or this run's default. */
+  get dataKeyEncryptionKey(): string {
+    return this.env.DATA_KEY_ENCRYPTION_KEY ?? TEST_DATA_KEY_ENCRYPTION_KEY;
+  }
+
   url(name: ServiceName): string {
     return `http://127.0.0.1:${this.ports[name]}`;
   }
@@ -54,8 +62,13 @@ export class ServiceProcesses {
   }
 
   start(name: ServiceName): void {
-    // The audit service needs a log key; a suite that does not choose one gets this run's own.
-    const env: NodeJS.ProcessEnv = { AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, ...this.env };
+    // The audit service needs a log key, and every service the data keys' master key; a suite that does
+    // not choose them gets this run's own (the local stack's stack.env has its own).
+    const env: NodeJS.ProcessEnv = {
+      AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY,
+      DATA_KEY_ENCRYPTION_KEY: TEST_DATA_KEY_ENCRYPTION_KEY,
+      ...this.env,
+    };
     for (const other of SERVICE_NAMES) env[PORT_KEYS[other]] = String(this.ports[other]);
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     // SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches each service's node: profiling

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { personal } from '../sealed-text';
 import { defineEvent } from './define-event';
 
 /** A customer message may be at most 32 KiB of UTF-8. */
@@ -72,12 +73,12 @@ export const MessageReceived = defineEvent(
   'conversation',
   'conversation.message-received',
   1,
-  z.object({ messageId: z.uuid(), text: MessageTextSchema }).strict(),
+  z.object({ messageId: z.uuid(), text: personal(MessageTextSchema, MAX_MESSAGE_BYTES) }).strict(),
   'The customer sent a message.',
 );
 
 export const PromptMessageSchema = z
-  .object({ role: z.enum(['system', 'user', 'assistant']), content: TextSchema })
+  .object({ role: z.enum(['system', 'user', 'assistant']), content: personal(TextSchema) })
   .strict();
 
 export const ReplyRequested = defineEvent(
@@ -106,7 +107,7 @@ export const ReplyChunkGenerated = defineEvent(
       ...TurnFields,
       /** 0-based order of this chunk within its attempt. */
       chunkIndex: z.number().int().min(0),
-      text: TextSchema.min(1),
+      text: personal(TextSchema.min(1)),
     })
     .strict(),
   'Part of a reply was generated; several tokens are batched into one chunk.',
@@ -120,7 +121,7 @@ export const ReplyCompletedV1 = defineEvent(
   z
     .object({
       ...TurnFields,
-      text: TextSchema,
+      text: personal(TextSchema),
       model: TextSchema,
       finishReason: z.enum(['stop', 'length', 'content_filter', 'other']),
       usage: z

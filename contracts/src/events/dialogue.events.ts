@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TextSchema } from './conversation.events';
+import { personal } from '../sealed-text';
 import { defineEvent } from './define-event';
 import { SlugSchema } from './understanding.events';
 
@@ -43,7 +44,8 @@ export const IntentResolved = defineEvent(
   'Sessions settled on the intent of a customer message, from the classifier’s result.',
 );
 
-const SlotValueSchema = z.union([TextSchema.min(1).max(1_000), z.number()]);
+/** Slot values are the customer's: sealed at rest when text (amounts stay numbers). */
+const SlotValueSchema = z.union([personal(TextSchema.min(1).max(1_000), 3_000), z.number()]);
 const SlotSourceSchema = z.enum(['pattern', 'model']);
 
 export const SlotFilled = defineEvent(
@@ -90,7 +92,7 @@ export const SlotRejected = defineEvent(
       intent: SlugSchema,
       slot: SlugSchema,
       /** What was offered, as given. */
-      value: z.union([TextSchema.max(1_000), z.number()]),
+      value: z.union([personal(TextSchema.max(1_000), 3_000), z.number()]),
       reason: z.enum(['invalid-format', 'invalid-value']),
       source: SlotSourceSchema,
     })
@@ -139,7 +141,7 @@ export const AgentMessageSent = defineEvent(
     .object({
       messageId: z.uuid(),
       agentId: z.string().min(1).max(128),
-      text: TextSchema.min(1).max(32 * 1024),
+      text: personal(TextSchema.min(1).max(32 * 1024), 3 * 32 * 1024),
     })
     .strict(),
   'A human agent wrote to the customer while the conversation was handed off.',

@@ -39,6 +39,7 @@ import {
   InactivityTimedOut,
   KnowledgeWaitExpired,
 } from './dialogue.events';
+import { ConversationErased } from './erasure.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
@@ -48,6 +49,7 @@ export * from './access.events';
 export * from './dialogue.events';
 export * from './reply-generation.events';
 export * from './knowledge.events';
+export * from './erasure.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -89,6 +91,7 @@ export const EVENT_DEFINITIONS = [
   KnowledgeDocumentIndexed,
   KnowledgeDocumentIndexingFailed,
   KnowledgeDocumentDeleted,
+  ConversationErased,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -116,6 +119,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   InactivityTimedOut.schema,
   KnowledgeWaitExpired.schema,
   ReplyBackendSwitched.schema,
+  ConversationErased.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LocaleSchema, TextSchema } from './conversation.events';
+import { personal } from '../sealed-text';
 import { defineEvent } from './define-event';
 
 /**
@@ -18,14 +19,14 @@ const ModelTaskInputSchema = z.discriminatedUnion('kind', [
     .object({
       /** Pick one of the tenant's intents (from the settings at the conversation's configVersion). */
       kind: z.literal('classify-intent'),
-      text: TextSchema.min(1).max(32 * 1024),
+      text: personal(TextSchema.min(1).max(32 * 1024), 3 * 32 * 1024),
     })
     .strict(),
   z
     .object({
       /** Fill these slots from the text, as JSON checked against their types; absent values are null. */
       kind: z.literal('extract-slots'),
-      text: TextSchema.min(1).max(32 * 1024),
+      text: personal(TextSchema.min(1).max(32 * 1024), 3 * 32 * 1024),
       intent: SlugSchema,
       slots: z
         .array(
@@ -44,9 +45,11 @@ const ModelTaskInputSchema = z.discriminatedUnion('kind', [
     .object({
       /** Fold older turns into a summary; slot values stay slots and are not only kept here. */
       kind: z.literal('summarize'),
-      previousSummary: TextSchema.max(8_000).nullable(),
+      previousSummary: personal(TextSchema.max(8_000), 24_000).nullable(),
       transcript: z
-        .array(z.object({ role: z.enum(['customer', 'assistant', 'agent']), text: TextSchema }).strict())
+        .array(
+          z.object({ role: z.enum(['customer', 'assistant', 'agent']), text: personal(TextSchema) }).strict(),
+        )
         .min(1),
       /** The last event whose content the summary covers. */
       coversUpToSequence: z.number().int().min(1),
@@ -90,13 +93,13 @@ const ModelTaskResultSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('extract-slots'),
       /** Each requested slot: its value as found (normalised, e.g. an ISO date), or null when absent. */
-      slots: z.record(SlugSchema, z.union([TextSchema.max(1_000), z.number(), z.null()])),
+      slots: z.record(SlugSchema, z.union([personal(TextSchema.max(1_000), 3_000), z.number(), z.null()])),
     })
     .strict(),
   z
     .object({
       kind: z.literal('summarize'),
-      summary: TextSchema.max(8_000),
+      summary: personal(TextSchema.max(8_000), 24_000),
       coversUpToSequence: z.number().int().min(1),
     })
     .strict(),
@@ -153,7 +156,7 @@ export const KnowledgeRetrieved = defineEvent(
   z
     .object({
       messageId: z.uuid(),
-      query: TextSchema.max(32 * 1024),
+      query: personal(TextSchema.max(32 * 1024), 3 * 32 * 1024),
       /** Best first, at most 10 (hybrid: BM25 and vector ranks fused). */
       results: z.array(CitationSchema).max(10),
       /** Which backends could not answer (breaker open, timeout): the turn went on without them. */

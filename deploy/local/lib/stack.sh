@@ -59,6 +59,16 @@ audit_signing_key() {
   base64 -w0 "$file"
 }
 
+# The master key that wraps the conversations' data keys, made once and kept beside the data: losing it
+# loses every customer text in the local store (`down --purge` deletes both).
+data_key_encryption_key() {
+  local file="$STACK_DATA/data-key-encryption-key.hex"
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && openssl rand -hex 32 >"$file.tmp") && mv "$file.tmp" "$file"
+  fi
+  cat "$file"
+}
+
 write_stack_env() {
   local name
   {
@@ -66,6 +76,7 @@ write_stack_env() {
     for name in "${INFRA[@]}"; do "${name}_env"; done
     echo "LOG_LEVEL=${LOG_LEVEL:-info}"
     echo "AUDIT_SIGNING_KEY=$(audit_signing_key)"
+    echo "DATA_KEY_ENCRYPTION_KEY=$(data_key_encryption_key)"
   } >"$STACK_ENV.tmp"
   mv "$STACK_ENV.tmp" "$STACK_ENV"
 }

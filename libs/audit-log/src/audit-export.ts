@@ -20,7 +20,7 @@ import {
 
 /**
  * A compliance export: `entries.jsonl` (one entry per line, with the event's stored data when the
- * export includes it) and `manifest.json` (the signed tree head, the log's public key and every
+ * export includes it, and its readable rendering when that differs) and `manifest.json` (the signed tree head, the log's public key and every
  * entry's inclusion proof). Verifiable offline with only these files and the public key, without the
  * rest of the log: each entry is proven to be in the signed tree.
  *
@@ -55,12 +55,21 @@ export const ExportManifestSchema = z
   .strict();
 export type ExportManifest = z.infer<typeof ExportManifestSchema>;
 
-const ExportLineSchema = z.object({ entry: z.unknown(), data: z.unknown().optional() }).strict();
+const ExportLineSchema = z
+  .object({ entry: z.unknown(), data: z.unknown().optional(), readable: z.unknown().optional() })
+  .strict();
 
 export interface ExportedEntry {
   entry: AuditEntry;
-  /** The event's data as stored (customer text still encrypted); its hash must be entry.dataHash. */
+  /** The event's data as stored (customer text sealed); its hash must be entry.dataHash. */
   data?: unknown;
+  /**
+   * The exporter's reading of `data` with its personal fields opened ([erased] once the conversation
+   * was erased), for people. Not in the leaf (it changes when a key is shredded, the leaf never does):
+   * bound by the entries file's hash in the signed manifest only, so it vouches for what the log's
+   * key holder read, while `data` is proven against the tree.
+   */
+  readable?: unknown;
 }
 
 export interface AuditExportFiles {

@@ -25,6 +25,12 @@ export const CommonConfig = {
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions a consumer handles at once (at most the topic's partition count). */
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
+  /**
+   * The master key that wraps every conversation's data key (erasure by crypto-shredding): 32 bytes as
+   * 64 hex characters or base64. A secret; parsed when the store starts (a bad key stops the service).
+   * Losing it loses every customer text; rotating it needs the data keys re-wrapped.
+   */
+  DATA_KEY_ENCRYPTION_KEY: z.string().min(1),
   /** Address the service's HTTP server (health, metrics; the API for the gateway) binds to. */
   HTTP_HOST: z.string().default('127.0.0.1'),
 } as const;

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { CommonConfig, ConfigError, parseConfig } from './config';
 
 const Schema = z.object(CommonConfig);
-const REQUIRED = { DATABASE_URL: 'postgres://engine:secret@db:5432/engine', KAFKA_BROKERS: 'kafka:9092' };
+const REQUIRED = {
+  DATABASE_URL: 'postgres://engine:secret@db:5432/engine',
+  KAFKA_BROKERS: 'kafka:9092',
+  DATA_KEY_ENCRYPTION_KEY: '00'.repeat(32),
+};
 
 function configError(env: NodeJS.ProcessEnv, schema: z.ZodType = Schema): ConfigError {
   try {
@@ -20,11 +24,12 @@ describe('parseConfig', () => {
       const error = configError({});
 
       expect(error.name).toBe('ConfigError');
-      expect(error.problems).toHaveLength(2);
+      expect(error.problems).toHaveLength(3);
       expect(error.problems).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/^DATABASE_URL: /),
           expect.stringMatching(/^KAFKA_BROKERS: /),
+          expect.stringMatching(/^DATA_KEY_ENCRYPTION_KEY: /),
         ]),
       );
       expect(error.message).toMatch(/^invalid configuration:\n {2}- /);
@@ -38,6 +43,7 @@ describe('parseConfig', () => {
       expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
         'DATABASE_POOL_SIZE',
         'DATABASE_URL',
+        'DATA_KEY_ENCRYPTION_KEY',
         'KAFKA_BROKERS',
         'LOG_LEVEL',
         'NODE_ENV',

@@ -401,6 +401,11 @@ export const conversationMachine = setup({
       const { data } = event as Of<'conversation.closed.v1'>;
       return { closedReason: data.reason, activeTurn: null, ...answered(context, context.pendingMessageIds) };
     }),
+    recordErasure: assign(({ context }) => ({
+      closedReason: 'erased',
+      activeTurn: null,
+      ...answered(context, context.pendingMessageIds),
+    })),
     recordTimeout: assign(({ context }) => ({
       closedReason: 'inactivity-timeout',
       activeTurn: null,
@@ -417,6 +422,8 @@ export const conversationMachine = setup({
     'conversation.model-task-completed.v1': { actions: 'recordTaskCompleted' },
     'conversation.model-task-failed.v1': { actions: 'recordTaskFailed' },
     'conversation.closed.v1': { target: '.closed', actions: 'recordClose' },
+    // Erased text cannot be answered or added to: the conversation is over.
+    'conversation.erased.v1': { target: '.closed', actions: 'recordErasure' },
     'conversation.inactivity-timed-out.v1': {
       guard: 'isCurrentSilence',
       target: '.archived',
@@ -432,6 +439,7 @@ export const conversationMachine = setup({
         'conversation.model-task-completed.v1': {},
         'conversation.model-task-failed.v1': {},
         'conversation.closed.v1': {},
+        'conversation.erased.v1': {},
         'conversation.inactivity-timed-out.v1': {},
       },
     },

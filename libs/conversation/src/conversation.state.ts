@@ -97,6 +97,8 @@ export const conversationStream = {
   kind: 'conversation' as const,
   initialState,
   evolve,
+  /** After an erasure the customer's text reads as markers: a state folded before it must go. */
+  refoldsAfter: (event: ConversationEvent) => event.type === 'conversation.erased.v1',
 };
 
 export function statusOf(state: ConversationState): ConversationStatus {

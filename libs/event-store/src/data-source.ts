@@ -3,6 +3,7 @@ import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-s
 import { StreamsOfAnyKind1764633600000 } from './migrations/1764633600000-streams-of-any-kind';
 import { AppendInOneRoundTrip1764633600300 } from './migrations/1764633600300-append-in-one-round-trip';
 import { ApiKeyRoles1764720000000 } from './migrations/1764720000000-api-key-roles';
+import { ConversationDataKeys1764806400500 } from './migrations/1764806400500-conversation-data-keys';
 
 /** The shared schema: event store, outbox, inbox, checkpoints, tenants and keys. `init` applies it. */
 export const MIGRATIONS = [
@@ -10,6 +11,7 @@ export const MIGRATIONS = [
   StreamsOfAnyKind1764633600000,
   AppendInOneRoundTrip1764633600300,
   ApiKeyRoles1764720000000,
+  ConversationDataKeys1764806400500,
 ];
 
 /**

@@ -10,3 +10,5 @@ export * from './outbox-reader';
 export * from './inbox.repository';
 export * from './tenant.repository';
 export * from './interruptible-delay';
+export * from './data-key.repository';
+export * from './personal-data-cipher';

@@ -24,6 +24,8 @@ import {
   type RecordedEvent,
   type StreamRef,
 } from './event-store';
+import type { DataKey } from './data-key.repository';
+import type { PersonalDataCipher } from './personal-data-cipher';
 
 export interface StoredEventRow {
   global_position: string;
@@ -93,14 +95,50 @@ const EVENT_COLUMNS =
   'global_position, event_id, tenant_id, stream_id, sequence, type, occurred_at, causation_id, correlation_id, data';
 const MAX_READ = 1_000_000;
 
+interface Sealing {
+  ref: { tenantId: string; conversationId: string };
+  key: DataKey;
+  /** A conversation's first append stores its new data key, in the same statement: both or neither. */
+  wrappedNew: Buffer | null;
+  /** The erasure's append shreds the key (a tombstone row), in the same statement: both or neither. */
+  shred: boolean;
+}
+
+/** What an append does to the conversation's data key row, as a CTE of the append's one statement. */
+function keyStatement(sealing: Sealing | null): string {
+  if (sealing?.wrappedNew) {
+    return `WITH new_key AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key)
+                             VALUES ($1, $2, $12))`;
+  }
+  if (sealing?.shred) {
+    return `WITH shred AS (INSERT INTO conversation_data_keys (tenant_id, conversation_id, wrapped_key, erased_at)
+                           VALUES ($1, $2, NULL, now())
+                           ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET wrapped_key = NULL, erased_at = now()
+                           WHERE conversation_data_keys.erased_at IS NULL)`;
+  }
+  return '';
+}
+
+/** The unique violation of a data key row written by a concurrent first append. */
+function isDataKeyRace(error: unknown): boolean {
+  const driver = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driver?.code === '23505' && driver.constraint === 'conversation_data_keys_pkey';
+}
+
 /**
  * Append-only event streams in PostgreSQL. An append writes the events and their outbox rows in one
  * transaction; the relay publishes them to Kafka afterwards (no dual write).
+ *
+ * With a `PersonalDataCipher` (every service has one), conversation events' personal fields are sealed
+ * before they reach the database, so the rows, the outbox, Kafka and backups hold ciphertext, and they
+ * are opened on every read. Without one (tests, tools that write no personal data) they are stored as
+ * given.
  */
 export class PostgresEventStore extends EventStore {
   constructor(
     private readonly db: DataSource,
     private readonly now: () => Date = () => new Date(),
+    private readonly cipher?: PersonalDataCipher,
   ) {
     super();
   }
@@ -117,10 +155,14 @@ export class PostgresEventStore extends EventStore {
     if (pending.length === 0) throw new Error('append needs at least one event');
     const occurredAt = this.now().toISOString();
     const validated = pending.map((event, index) => envelopeOf(target, event, index + 1, occurredAt));
+    const sealing = await this.sealingFor(target, pending);
+    const data = pending.map((event) =>
+      sealing ? this.cipher!.seal(sealing.ref, sealing.key, event) : event.data,
+    );
     let row: { outcome: 'appended' | 'duplicate'; stream_version: string } | undefined;
     try {
       [row] = await this.db.query(
-        `SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
+        `${keyStatement(sealing)} SELECT outcome, stream_version FROM append_events($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8, $9, $10, $11::jsonb[])`,
         [
           target.tenantId,
           target.streamId,
@@ -132,10 +174,13 @@ export class PostgresEventStore extends EventStore {
           occurredAt,
           target.causationId,
           target.correlationId,
-          pending.map((event) => JSON.stringify(event.data)),
+          data.map((value) => JSON.stringify(value)),
+          ...(sealing?.wrappedNew ? [sealing.wrappedNew] : []),
         ],
       );
     } catch (error) {
+      // Another writer stored this conversation's first key a moment ago: seal with that one instead.
+      if (sealing?.wrappedNew && isDataKeyRace(error)) return this.append(target, pending);
       throw (
         appendRefusal(
           error,
@@ -144,15 +189,43 @@ export class PostgresEventStore extends EventStore {
         ) ?? error
       );
     }
+    if (sealing?.wrappedNew || sealing?.shred) this.cipher!.remember(sealing.ref, sealing.key);
     if (!row) throw new Error('append_events returned nothing');
     const version = Number(row.stream_version);
     if (row.outcome === 'duplicate') return { status: 'duplicate', version };
     const first = version - validated.length + 1;
     if (version > MAX_STREAM_SEQUENCE)
       throw new AppError('stream-corrupted', `stream version ${version} is too large`);
-    // The validated envelopes with their stored sequences: nothing else differs, so no second validation.
-    const events = validated.map((event, index) => ({ ...event, sequence: first + index }));
+    // The validated envelopes with their stored sequences: nothing else differs, so no second validation
+    // (an erased conversation's personal fields were stored as the marker, and read back as such).
+    const erased = sealing?.key.state === 'erased';
+    const events = validated.map((event, index) => ({
+      ...event,
+      sequence: first + index,
+      ...(erased && { data: data[index] as typeof event.data }),
+    }));
     return { status: 'appended', events, version };
+  }
+
+  /**
+   * The data key a conversation append seals with; none for other kinds or without a cipher. A batch
+   * holding the erasure shreds the key in its own statement, and seals nothing readable.
+   */
+  private async sealingFor(
+    target: AppendTarget,
+    pending: readonly { type: string }[],
+  ): Promise<Sealing | null> {
+    if (!this.cipher || target.kind !== 'conversation') return null;
+    const ref = { tenantId: target.tenantId, conversationId: target.streamId };
+    if (pending.some((event) => event.type === 'conversation.erased.v1')) {
+      return { ref, key: { state: 'erased' }, wrappedNew: null, shred: true };
+    }
+    return { ref, ...(await this.cipher.keyForAppend(ref)), shred: false };
+  }
+
+  /** Stored events with their personal fields opened (as they are when no cipher is configured). */
+  private async opened(stored: StoredEvent[]): Promise<StoredEvent[]> {
+    return this.cipher ? this.cipher.open(stored) : stored;
   }
 
   async read<K extends StreamKind>(
@@ -172,7 +245,8 @@ export class PostgresEventStore extends EventStore {
         options.limit ?? MAX_READ,
       ],
     );
-    return ofKind(kind, rows.map(rowToEnvelope));
+    const opened = await this.opened(rows.map(rowToStored));
+    return ofKind(kind, opened.map(upcast));
   }
 
   async streamVersion(ref: StreamRef): Promise<number | null> {
@@ -197,13 +271,12 @@ export class PostgresEventStore extends EventStore {
         LIMIT $3`,
       [after.transactionId, after.position, limit],
     );
-    return rows.map((row) => {
-      const stored = rowToStored(row);
-      return {
-        position: { transactionId: row.transaction_id, position: row.global_position },
-        stored,
-        event: upcast(stored),
-      };
-    });
+    const stored = rows.map(rowToStored);
+    const opened = await this.opened(stored);
+    return rows.map((row, index) => ({
+      position: { transactionId: row.transaction_id, position: row.global_position },
+      stored: stored[index]!,
+      event: upcast(opened[index]!),
+    }));
   }
 }

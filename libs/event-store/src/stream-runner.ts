@@ -9,6 +9,11 @@ export interface StreamDefinition<K extends StreamKind, S> {
   kind: K;
   initialState(): S;
   evolve(state: S, event: EventsOfKind[K]): S;
+  /**
+   * An event after which a state kept in memory must be folded again from the stored events: an
+   * erasure, after which what was read before (customer text) is no longer readable.
+   */
+  refoldsAfter?(event: EventsOfKind[K]): boolean;
 }
 
 export interface Causation {
@@ -56,6 +61,10 @@ class StateCache<S> {
       this.entries.set(key, entry);
     }
     return entry;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   set(key: string, entry: Loaded<S>): void {
@@ -106,6 +115,10 @@ export class StreamRunner<K extends StreamKind, S> {
     const key = cacheKey(ref);
     const cached = this.cache.get(key);
     const tail = await this.store.read(this.definition.kind, ref, { afterSequence: cached?.version ?? 0 });
+    if (cached && tail.some((event) => this.definition.refoldsAfter?.(event))) {
+      this.cache.delete(key);
+      return this.load(ref);
+    }
     const loaded = {
       state: this.fold(tail, cached?.state),
       version: tail.at(-1)?.sequence ?? cached?.version ?? 0,
@@ -130,7 +143,9 @@ export class StreamRunner<K extends StreamKind, S> {
         );
         if (result.status === 'appended') {
           const appended = { state: this.fold(result.events, state), version: result.version };
-          this.cache.set(cacheKey(ref), appended);
+          if (result.events.some((event) => this.definition.refoldsAfter?.(event)))
+            this.cache.delete(cacheKey(ref));
+          else this.cache.set(cacheKey(ref), appended);
           return { status: 'appended', ...appended, result };
         }
         return { status: 'duplicate', ...(await this.load(ref)), result };

@@ -8,7 +8,7 @@ import {
 } from '@contracts';
 import { contextOf, decide, statusOf, type ConversationState } from '@libs/conversation';
 import { CONVERSATION_ID, TENANT_ID, fixtureId } from '@libs/conversation/testing';
-import { ConversationStreams } from './conversation-streams';
+import { ConversationStreams, streamRef } from './conversation-streams';
 import type { AppendResult, AppendTarget, ReadOptions, StreamRef } from './event-store';
 import { InMemoryEventStore } from './in-memory-event-store';
 import { TenantSettingsStreams } from './tenant-settings-streams';
@@ -166,6 +166,31 @@ describe('the generic runner with the conversation machine (ConversationStreams)
     expect(store.eventsRead - readByOther).toBe(1); // only 'two'
     expect(contextOf(loaded).transcript.map((entry) => entry.text)).toEqual(['one', 'two']);
     expect(loaded).toEqual(await new ConversationStreams(store, { cachedStreams: 0 }).load(ref));
+  });
+
+  it('folds again from the stored events after an erasure, read by any process', async () => {
+    const store = new CountingStore();
+    const streams = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    await streams.execute(ref, causation, receive('my phone is 13812345678'));
+    await store.append({ ...streamRef(ref), ...causation, kind: 'conversation', expectedVersion: 2 }, [
+      {
+        eventId: nextId(),
+        type: 'conversation.erased.v1',
+        data: {
+          keyId: fixtureId('f', 1),
+          role: 'compliance',
+          reason: 'data-subject-request',
+          reference: null,
+        },
+      },
+    ]);
+    store.eventsRead = 0;
+
+    const loaded = await streams.load(ref);
+
+    expect(store.eventsRead).toBe(1 + 3); // the tail showed the erasure, then the whole stream again
+    expect(statusOf(loaded)).toBe('closed');
   });
 
   it('forgets the least recently used stream, and does not cache a past state', async () => {

@@ -7,9 +7,11 @@ import {
   DEAD_LETTER_HEADERS,
   REDRIVE_HEADERS,
   TOPICS,
-  parseEvent,
+  parseStoredEvent,
   topicOfType,
+  upcast,
   type EngineEvent,
+  type StoredEvent,
 } from '@contracts';
 import { failureKind } from './failure-kind';
 import { PartitionProgress } from './partition-progress';
@@ -63,6 +65,11 @@ export interface KafkaEventServerOptions {
   /** Time after a handler's first failure after which the message is parked at its next failure (default 30 s). */
   maxRetryMs?: number;
   onHandled?: (event: EngineEvent, outcome: HandledOutcome, groupId: string) => void;
+  /**
+   * Opens sealed personal data before a handler sees the event (PersonalDataCipher.open): a shredded
+   * key gives the erasure marker. Runs inside the retry loop, so an unreachable key table is an outage.
+   */
+  open?: (event: StoredEvent) => Promise<StoredEvent>;
 }
 
 /** Where one message stands in the retry loop, for the dead letter's headers. */
@@ -292,12 +299,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const context: EventContext = { topic, partition, offset: message.offset };
     const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
     if (redriveGroup !== undefined && redriveGroup !== groupId) return true;
-    const parsed = parseEvent(message.value);
+    const parsed = parseStoredEvent(message.value);
     if (!parsed.ok) {
       await this.deadLetter(message, context, { ...parsed, attempts: 0, firstFailedAt: new Date() });
       return true;
     }
-    const event = parsed.event;
+    const stored = parsed.event;
+    // As published: enough to route and count; handlers get it opened (below).
+    const event = upcast(stored);
     // Patterns are event types (plain strings): a direct lookup. Nest's getHandlerByPattern first tries
     // JSON.parse on the pattern, which throws (and captures a stack) for every message.
     const handler = this.messageHandlers.get(event.type) ?? null;
@@ -312,7 +321,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     let firstFailedAt: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await lastValueFrom(this.transformToObservable(await handler(event, context)), {
+        const opened = this.options.open ? upcast(await this.options.open(stored)) : event;
+        await lastValueFrom(this.transformToObservable(await handler(opened, context)), {
           defaultValue: undefined,
         });
         onHandled?.(event, 'handled', groupId);

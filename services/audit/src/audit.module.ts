@@ -23,6 +23,7 @@ import {
 } from './audit-log';
 import { AnalyticsController, ConversationAnalyticsRepository } from './analytics';
 import { ConversationSummaryProjection } from './conversation-summaries';
+import { EraseConversationHandler, ErasureController } from './erasure';
 import { AUDIT_TABLES } from './migrations';
 
 /** Readiness: the key signs, and its signature verifies (a key swapped for a broken one is not ready). */
@@ -59,7 +60,7 @@ export class AuditModule {
         StoreModule.forService({ ownTables: AUDIT_TABLES }),
         ProjectionModule.forService([ConversationSummaryProjection, AuditLogProjection]),
       ],
-      controllers: [AuditLogController, AnalyticsController],
+      controllers: [AuditLogController, AnalyticsController, ErasureController],
       providers: [
         { provide: AUDIT_SIGNING_KEY, useValue: signingKey },
         { provide: AUDIT_CLOCK, useValue: () => new Date() },
@@ -70,6 +71,7 @@ export class AuditModule {
         ApiKeyGuard,
         AuditLogService,
         ConversationAnalyticsRepository,
+        EraseConversationHandler,
         TreeHeadSchedule,
         SigningKeyCheck,
       ],

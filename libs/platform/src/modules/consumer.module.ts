@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
+import { PersonalDataCipher } from '@libs/event-store';
 import { KafkaEventServer, KafkaPublisher } from '@libs/messaging';
 import { HealthRegistry } from '../health';
 import { PINO_LOGGER, type Logger } from '../logger';
@@ -31,7 +32,15 @@ export class ConsumerModule {
       providers: [
         {
           provide: KafkaEventServer,
-          inject: [SERVICE_SETTINGS, KAFKA, KafkaPublisher, Metrics, HealthRegistry, PINO_LOGGER],
+          inject: [
+            SERVICE_SETTINGS,
+            KAFKA,
+            KafkaPublisher,
+            Metrics,
+            HealthRegistry,
+            PINO_LOGGER,
+            { token: PersonalDataCipher, optional: true },
+          ],
           useFactory: (
             { config }: ServiceSettings,
             kafka: Kafka,
@@ -39,6 +48,7 @@ export class ConsumerModule {
             metrics: Metrics,
             health: HealthRegistry,
             logger: Logger,
+            cipher: PersonalDataCipher | undefined,
           ) => {
             const server = new KafkaEventServer({
               kafka,
@@ -52,6 +62,8 @@ export class ConsumerModule {
               detachHandlers: role.detached ?? false,
               ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
               onHandled: (event, outcome, groupId) => metrics.eventConsumed(groupId, event.type, outcome),
+              // Handlers see customer text opened (or [erased]); the topic only ever carries it sealed.
+              ...(cipher && { open: async (event) => (await cipher.open([event]))[0]! }),
             });
             health.register('kafka-consumer', () =>
               server.hasJoined

@@ -8,7 +8,10 @@ import {
   TenantRepository,
   TenantSettingsStreams,
   createDataSource,
+  DataKeyRepository,
   migrateOwnTables,
+  parseMasterKey,
+  PersonalDataCipher,
   type MigrationSet,
 } from '@libs/event-store';
 import { HealthRegistry } from '../health';
@@ -36,7 +39,8 @@ async function initializeWithRetry(dataSource: DataSource, logger: Logger): Prom
 }
 
 /**
- * PostgreSQL for a service: its pool, the event store with the stream runners, tenants and the inbox.
+ * PostgreSQL for a service: its pool, the event store (sealing personal data with the conversations'
+ * data keys) with the stream runners, tenants and the inbox.
  * `ownTables` are the service's own migrations (projections, schedules), applied at boot.
  */
 @Global()
@@ -65,9 +69,16 @@ export class StoreModule {
           },
         },
         {
+          provide: PersonalDataCipher,
+          inject: [SERVICE_SETTINGS, DataSource],
+          useFactory: ({ config }: ServiceSettings, db: DataSource) =>
+            new PersonalDataCipher(new DataKeyRepository(db, parseMasterKey(config.DATA_KEY_ENCRYPTION_KEY))),
+        },
+        {
           provide: EventStore,
-          inject: [DataSource],
-          useFactory: (db: DataSource) => new PostgresEventStore(db),
+          inject: [DataSource, PersonalDataCipher],
+          useFactory: (db: DataSource, cipher: PersonalDataCipher) =>
+            new PostgresEventStore(db, undefined, cipher),
         },
         {
           provide: ConversationStreams,
@@ -93,6 +104,7 @@ export class StoreModule {
       ],
       exports: [
         DataSource,
+        PersonalDataCipher,
         EventStore,
         ConversationStreams,
         TenantSettingsStreams,

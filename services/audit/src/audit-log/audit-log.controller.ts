@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AppError } from '@contracts';
 import { AuditLogError, rawPublicKey, type LogVerification, type SignedTreeHead } from '@libs/audit-log';
-import type { Principal, Tenant } from '@libs/event-store';
+import { PersonalDataCipher, type Principal, type Tenant } from '@libs/event-store';
 import { AccessLog, ApiKeyGuard, CurrentPrincipal, CurrentTenant, Roles } from '@libs/platform';
 import { parseInput } from '../http/parse-input';
 import { buildComplianceExport, ExportScopeSchema, type ComplianceExport } from './compliance-export';
@@ -26,6 +26,7 @@ export class AuditLogController {
     @Inject(AuditLogService) private readonly log: AuditLogService,
     @Inject(AccessLog) private readonly accessLog: AccessLog,
     @Inject(DataSource) private readonly db: DataSource,
+    @Inject(PersonalDataCipher) private readonly cipher: PersonalDataCipher,
   ) {}
 
   /** The key that signs every head and export: what an offline verifier needs. */
@@ -75,7 +76,7 @@ export class AuditLogController {
       from: scope.from ?? null,
       to: scope.to ?? null,
     });
-    return buildComplianceExport(this.db, this.log, principal.tenant.id, scope);
+    return buildComplianceExport(this.db, this.log, this.cipher, principal.tenant.id, scope);
   }
 
   /** Recomputes the whole log from the database; names the first bad entry (200 either way). */

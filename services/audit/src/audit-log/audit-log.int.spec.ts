@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import {
 } from '@libs/audit-log';
 import {
   CheckpointedSubscription,
+  DataKeyRepository,
+  PersonalDataCipher,
   PostgresEventStore,
   START_OF_STORE,
   migrateOwnTables,
@@ -208,7 +210,8 @@ describe('the audit log on read-all', () => {
       `SELECT stream_id FROM audit_log_entries WHERE tenant_id = 'acme' AND type = 'conversation.closed.v1' LIMIT 1`,
     );
     const conversationId = conversation[0]!.stream_id;
-    const exported = await buildComplianceExport(db.dataSource, log, 'acme', { conversationId });
+    const cipher = new PersonalDataCipher(new DataKeyRepository(db.dataSource, randomBytes(32)));
+    const exported = await buildComplianceExport(db.dataSource, log, cipher, 'acme', { conversationId });
     expect(exported.entries).toBeGreaterThanOrEqual(3);
 
     const dir = mkdtempSync(join(tmpdir(), 'audit-export-'));

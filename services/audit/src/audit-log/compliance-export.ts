@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { hasPersonalFields } from '@contracts';
+import type { PersonalDataCipher } from '@libs/event-store';
 import {
   createAuditExport,
   ENTRIES_FILE,
@@ -30,7 +32,8 @@ export interface ComplianceExport {
 }
 
 /**
- * The entries in scope with each event's data as stored, proven against a tree head signed now: the
+ * The entries in scope with each event's data as stored (personal text sealed) and, for events with
+ * personal fields, its readable rendering ([erased] once erased), proven against a tree head signed now: the
  * JSONL and the manifest that `npm run audit:verify` checks offline with the public key alone.
  * Built in memory: an export is one conversation or a bounded period (a streamed variant would write
  * the entries file first and the manifest last).
@@ -38,6 +41,7 @@ export interface ComplianceExport {
 export async function buildComplianceExport(
   db: Queryable,
   log: AuditLogService,
+  cipher: PersonalDataCipher,
   tenantId: string,
   scope: ExportScope,
 ): Promise<ComplianceExport> {
@@ -52,9 +56,25 @@ export async function buildComplianceExport(
       ORDER BY e.index`,
     [tenantId, head.treeSize, scope.conversationId ?? null, scope.from ?? null, scope.to ?? null],
   );
-  const entries: ExportedEntry[] = rows.map((row) =>
-    row.data === null ? { entry: entryFromRow(row) } : { entry: entryFromRow(row), data: row.data },
+  // Conversation events with personal fields also get their data opened, for people to read.
+  const personal = rows.filter((row) => row.data !== null && hasPersonalFields(row.type));
+  const opened = await cipher.open(
+    personal.map((row) => ({
+      eventId: row.event_id,
+      type: row.type,
+      tenantId,
+      conversationId: row.stream_id,
+      data: row.data,
+    })),
   );
+  const readable = new Map(opened.map((event) => [event.eventId, event.data]));
+  const entries: ExportedEntry[] = rows.map((row) => {
+    if (row.data === null) return { entry: entryFromRow(row) };
+    const open = readable.get(row.event_id);
+    return open === undefined
+      ? { entry: entryFromRow(row), data: row.data }
+      : { entry: entryFromRow(row), data: row.data, readable: open };
+  });
   const files: AuditExportFiles = await createAuditExport({
     tree: log.tree(tenantId),
     treeHead: head,

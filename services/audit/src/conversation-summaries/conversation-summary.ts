@@ -133,6 +133,14 @@ export function summarize(
         turnsFailed: row.turnsFailed + 1,
         pending: turnEnded(row.pending, event.data.turnId),
       };
+    case 'conversation.erased.v1':
+      // The summary holds no personal text to drop; the conversation is over (the machine closes it too).
+      return {
+        ...quiet,
+        status: 'closed',
+        closedReason: row.closedReason ?? 'erased',
+        pending: { messages: {}, turns: {} },
+      };
     case 'conversation.closed.v1':
       return {
         ...next,

@@ -1,0 +1,3 @@
+export * from './erase-conversation.command';
+export * from './erase-conversation.handler';
+export * from './erasure.decider';

@@ -1,0 +1,2 @@
+export * from './erase-conversation';
+export * from './erasure.controller';
