@@ -41,6 +41,11 @@ export const ERROR_CATALOG = {
     title: 'The idempotency key was already used for a different message',
     retryable: false,
   },
+  'rate-limited': {
+    status: 429,
+    title: 'Over the rate limit of the tenant or the key; retry after Retry-After seconds',
+    retryable: true,
+  },
   'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
   'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
   internal: { status: 500, title: 'Internal error', retryable: true },
