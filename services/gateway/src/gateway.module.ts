@@ -6,6 +6,10 @@ import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule }
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
   AgentMessagesHandler,
+  CHAT_COMPLETION_TIMEOUT_MS,
+  CompleteChatHandler,
+  ConversationDirectory,
+  ConversationListeners,
   FindByReferenceHandler,
   GetConversationStateHandler,
   REFERENCE_GENERATOR,
@@ -38,6 +42,7 @@ import {
   type EffectiveLimits,
 } from './limits';
 import { GATEWAY_TABLES } from './migrations';
+import { OpenAiController } from './openai';
 import {
   GetSettingsHandler,
   ReplaceIntentsHandler,
@@ -63,6 +68,7 @@ const USE_CASES = [
   GetSettingsHandler,
   ReplaceIntentsHandler,
   ReplaceLimitsHandler,
+  CompleteChatHandler,
 ];
 
 @Module({})
@@ -82,6 +88,7 @@ export class GatewayModule {
         ConversationsController,
         KnowledgeController,
         SettingsController,
+        OpenAiController,
         GatewayEventsController,
       ],
       providers: [
@@ -124,6 +131,9 @@ export class GatewayModule {
         RateLimitPolicy,
         { provide: APP_INTERCEPTOR, useClass: RequestRateLimit },
         ConversationUpdates,
+        ConversationListeners,
+        ConversationDirectory,
+        { provide: CHAT_COMPLETION_TIMEOUT_MS, useValue: config.CHAT_COMPLETION_TIMEOUT_MS },
         ...USE_CASES,
       ],
     };

@@ -1,0 +1,3 @@
+export * from './openai.controller';
+export * from './openai-errors';
+export * from './openai.schemas';
