@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError, MAX_MESSAGE_BYTES } from '@contracts';
+import { SendMessageHeaders } from '../conversations/conversations.schemas';
 
 /** The one model the facade serves: the whole engine (sessions, knowledge, inference) behind one name. */
 export const ENGINE_MODEL = { id: 'convo-engine', created: 1_764_547_200, owned_by: 'convo-engine' } as const;
@@ -47,12 +48,9 @@ export const ChatCompletionHeaders = z.object({
     .describe(
       'The conversation this call continues (a UUID). Created on first use; another tenant’s id is a 404.',
     ),
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('A retried call with the same key records the message once and gets the same reply.'),
+  'idempotency-key': SendMessageHeaders.shape['idempotency-key'].describe(
+    'A retried call with the same key records the message once and gets the same reply.',
+  ),
 });
 
 /** The customer's new message: the last message's text, which must be the user's. */
