@@ -105,16 +105,21 @@ export class RateLimitPolicy {
       const keyLimit = limits.perKey[FIELD[kind]];
       const tenantKey = tenantCounter(principal);
       const keyKey = keyCounter(principal);
-      const tenant = await this.counters.consume(kind, tenantKey, tenantLimit, points);
-      const key = await this.counters.consume(kind, keyKey, keyLimit, points);
+      // Two round trips at once: the request waits for one.
+      const [tenant, key] = await Promise.all([
+        this.counters.consume(kind, tenantKey, tenantLimit, points),
+        this.counters.consume(kind, keyKey, keyLimit, points),
+      ]);
       const admission: Admission = { kind, points, tenant, key };
       if (res) setLimitHeaders(res, admission);
       if (tenant.allowed && key.allowed) {
         this.decisions.inc({ limit: kind, scope: 'none', outcome: 'allowed' });
         return admission;
       }
-      await this.counters.refund(kind, tenantKey, tenantLimit, points);
-      await this.counters.refund(kind, keyKey, keyLimit, points);
+      await Promise.all([
+        this.counters.refund(kind, tenantKey, tenantLimit, points),
+        this.counters.refund(kind, keyKey, keyLimit, points),
+      ]);
       const scope: LimitScope = tenant.allowed ? 'key' : 'tenant';
       const refusedBy = scope === 'tenant' ? tenant : key;
       const retryAfterSeconds = Math.max(1, Math.ceil(refusedBy.resetMs / 1000));
