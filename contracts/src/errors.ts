@@ -41,6 +41,21 @@ export const ERROR_CATALOG = {
     title: 'The idempotency key was already used for a different message',
     retryable: false,
   },
+  'rate-limited': {
+    status: 429,
+    title: 'Over the rate limit of the tenant or the key; retry after Retry-After seconds',
+    retryable: true,
+  },
+  'model-not-found': {
+    status: 404,
+    title: 'No such model: GET /v1/models lists the models this engine serves',
+    retryable: false,
+  },
+  'reply-timed-out': {
+    status: 504,
+    title: 'The message was recorded but no reply came in time; retry with the same Idempotency-Key',
+    retryable: true,
+  },
   'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
   'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
   internal: { status: 500, title: 'Internal error', retryable: true },

@@ -48,6 +48,7 @@ export const PERSONAL_FIELDS: { readonly [T in StoredEventType]: readonly Person
   'conversation.reply-backend-switched.v1': [],
   'conversation.erased.v1': [],
   'tenant.settings-updated.v1': [],
+  'tenant.limits-set.v1': [],
   'access.denied.v1': [],
   'access.raw-data-read.v1': [],
   'knowledge.document-ingested.v1': [],

@@ -210,6 +210,12 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     messageId: MESSAGE_ID,
     waitedMs: 3000,
   },
+  'tenant.limits-set.v1': {
+    limits: {
+      tenant: { requestsPerMinute: 600, tokensPerMinute: 200_000 },
+      perKey: { requestsPerMinute: 120 },
+    },
+  },
   'tenant.settings-updated.v1': {
     settings: {
       systemPrompt: '你是 Acme 的客服助手。',

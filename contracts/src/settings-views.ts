@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RateLimitsSchema } from './events/tenant-limits.events';
 import { IntentDefinitionSchema, TenantSettingsSchema } from './events/tenant-settings.events';
 
 /**
@@ -14,6 +15,8 @@ export const TenantSettingsViewSchema = z.object({
   /** The intents conversations started now run under: the tenant's, or the engine's default set. */
   intents: z.array(IntentDefinitionSchema),
   intentsSource: z.enum(['tenant', 'default']),
+  /** The rate limits the tenant set (PUT /v1/settings/limits); absent ones take the gateway's defaults. */
+  limits: RateLimitsSchema,
 });
 export type TenantSettingsView = z.infer<typeof TenantSettingsViewSchema>;
 
@@ -31,3 +34,10 @@ export const ReplaceIntentsBodySchema = z
   })
   .strict();
 export type ReplaceIntentsBody = z.infer<typeof ReplaceIntentsBodySchema>;
+
+/** Replaces the tenant's rate limits as a whole; the other settings stay. */
+export const ReplaceLimitsBodySchema = RateLimitsSchema.extend({
+  /** The version this change was made against; a stale one is refused (409), as `If-Match` is (412). */
+  expectedVersion: z.number().int().min(0).optional(),
+}).strict();
+export type ReplaceLimitsBody = z.infer<typeof ReplaceLimitsBodySchema>;

@@ -45,6 +45,7 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.knowledge-wait-expired.v1':
     case 'conversation.reply-backend-switched.v1':
     case 'tenant.settings-updated.v1':
+    case 'tenant.limits-set.v1':
     case 'access.denied.v1':
     case 'access.raw-data-read.v1':
     case 'knowledge.document-ingested.v1':

@@ -11,6 +11,7 @@ import {
 } from './conversation.events';
 import { ReplyBackendSwitched, ReplyCompleted } from './reply-generation.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
+import { TenantLimitsSet } from './tenant-limits.events';
 import { AccessDenied, RawDataRead } from './access.events';
 import {
   KnowledgeDocumentDeleted,
@@ -44,6 +45,7 @@ import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
 export * from './tenant-settings.events';
+export * from './tenant-limits.events';
 export * from './understanding.events';
 export * from './access.events';
 export * from './dialogue.events';
@@ -83,6 +85,7 @@ export const EVENT_DEFINITIONS = [
   KnowledgeWaitExpired,
   ReplyBackendSwitched,
   TenantSettingsUpdated,
+  TenantLimitsSet,
   AccessDenied,
   RawDataRead,
   KnowledgeDocumentIngested,
@@ -122,7 +125,10 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   ConversationErased.schema,
 ]);
 
-export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
+export const TenantSettingsEventSchema = z.discriminatedUnion('type', [
+  TenantSettingsUpdated.schema,
+  TenantLimitsSet.schema,
+]);
 
 export const AccessEventSchema = z.discriminatedUnion('type', [AccessDenied.schema, RawDataRead.schema]);
 export const KnowledgeDocumentEventSchema = z.discriminatedUnion('type', [

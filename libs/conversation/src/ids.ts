@@ -56,6 +56,15 @@ export const DerivedIds = {
     derivedId('inactivity-timer', conversationId, String(lastActivitySequence)),
   knowledgeWaitTimer: (messageId: string) => derivedId('knowledge-wait-timer', messageId),
   timerFired: (timerId: string) => derivedId('timer-fired', timerId),
+  /**
+   * The OpenAI facade's conversation for a `user`: its nth one (the next once one is closed or
+   * archived), so the same user carries on the same conversation from any replica without a lookup table.
+   */
+  openAiUserConversation: (tenantId: string, user: string, generation: number) =>
+    derivedId('openai-user-conversation', tenantId, user, String(generation)),
+  /** A one-turn facade call retried with the same Idempotency-Key lands in the same conversation. */
+  openAiOneTurnConversation: (tenantId: string, idempotencyKey: string) =>
+    derivedId('openai-one-turn-conversation', tenantId, idempotencyKey),
   replyBackendSwitched: (turnId: string, attempt: number, index: number) =>
     derivedId(turnId, 'backend-switched', String(attempt), String(index)),
   /**

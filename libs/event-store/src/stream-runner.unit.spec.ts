@@ -231,7 +231,7 @@ describe('the generic runner with a second stream kind (TenantSettingsStreams)',
   it('given no settings, then version 0 and the engine defaults (nothing configured)', async () => {
     const settings = new TenantSettingsStreams(new InMemoryEventStore());
 
-    expect(await settings.current(TENANT_ID)).toEqual({ version: 0, settings: {} });
+    expect(await settings.current(TENANT_ID)).toEqual({ version: 0, settings: {}, limits: {} });
     expect(await settings.atVersion(TENANT_ID, 0)).toEqual({});
   });
 
@@ -304,7 +304,7 @@ describe('the generic runner with a second stream kind (TenantSettingsStreams)',
     const settings = new TenantSettingsStreams(new InMemoryEventStore());
     await settings.replace('acme', nextId(), { historyLimit: 4 });
 
-    expect(await settings.current('globex')).toEqual({ version: 0, settings: {} });
+    expect(await settings.current('globex')).toEqual({ version: 0, settings: {}, limits: {} });
   });
 
   it('refuses a version that does not exist rather than answering with other settings', async () => {

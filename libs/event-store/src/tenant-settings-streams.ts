@@ -1,4 +1,4 @@
-import { AppError, TENANT_SETTINGS_STREAM, type TenantSettings } from '@contracts';
+import { AppError, TENANT_SETTINGS_STREAM, type RateLimits, type TenantSettings } from '@contracts';
 import {
   decideSettings,
   tenantSettingsStream,
@@ -27,9 +27,11 @@ export class TenantSettingsStreams {
     return (await this.store.streamVersion(ref(tenantId))) ?? 0;
   }
 
-  async current(tenantId: string): Promise<{ version: number; settings: TenantSettings }> {
+  async current(
+    tenantId: string,
+  ): Promise<{ version: number; settings: TenantSettings; limits: RateLimits }> {
     const { state, version } = await this.runner.load(ref(tenantId));
-    return { version, settings: state.settings };
+    return { version, settings: state.settings, limits: state.limits };
   }
 
   /** The settings as they were at `version`; version 0 is "nothing configured". */

@@ -26,6 +26,18 @@ export const GatewayConfigSchema = z.object({
     .default(10 * 1_048_576),
   /** The retrieval service, which `POST /v1/knowledge/search` forwards to (its internal route). */
   RETRIEVAL_URL: z.url().default('http://127.0.0.1:3003'),
+  /**
+   * Default rate limits, per rolling minute, for tenants that set none (PUT /v1/settings/limits):
+   * requests and model tokens of the tenant as a whole, and of each of its API keys.
+   */
+  RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
+  RATE_LIMIT_TOKENS_PER_MINUTE: z.coerce.number().int().min(1).default(2_000_000),
+  RATE_LIMIT_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
+  RATE_LIMIT_KEY_TOKENS_PER_MINUTE: z.coerce.number().int().min(1).default(2_000_000),
+  /** How long a replica keeps a tenant's limits before reading them again (a change on it applies at once). */
+  RATE_LIMITS_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** How long POST /v1/chat/completions waits for the turn's reply before answering 504. */
+  CHAT_COMPLETION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
 });
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;

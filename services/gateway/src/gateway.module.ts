@@ -1,10 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { KnowledgeDirectoryRepository, KnowledgeFilesRepository } from '@libs/knowledge';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
   AgentMessagesHandler,
+  CHAT_COMPLETION_TIMEOUT_MS,
+  CompleteChatHandler,
+  ConversationDirectory,
+  ConversationListeners,
   FindByReferenceHandler,
   GetConversationStateHandler,
   REFERENCE_GENERATOR,
@@ -28,8 +33,22 @@ import {
   SearchKnowledgeHandler,
   UploadDocumentHandler,
 } from './knowledge';
+import {
+  DEFAULT_RATE_LIMITS,
+  RATE_LIMITS_CACHE_TTL_MS,
+  RateLimitCounters,
+  RateLimitPolicy,
+  RequestRateLimit,
+  type EffectiveLimits,
+} from './limits';
 import { GATEWAY_TABLES } from './migrations';
-import { GetSettingsHandler, ReplaceIntentsHandler, SettingsController } from './settings';
+import { OpenAiController } from './openai';
+import {
+  GetSettingsHandler,
+  ReplaceIntentsHandler,
+  ReplaceLimitsHandler,
+  SettingsController,
+} from './settings';
 import { ConversationUpdates, GatewayEventsController } from './updates';
 
 const USE_CASES = [
@@ -48,6 +67,8 @@ const USE_CASES = [
   SearchKnowledgeHandler,
   GetSettingsHandler,
   ReplaceIntentsHandler,
+  ReplaceLimitsHandler,
+  CompleteChatHandler,
 ];
 
 @Module({})
@@ -67,6 +88,7 @@ export class GatewayModule {
         ConversationsController,
         KnowledgeController,
         SettingsController,
+        OpenAiController,
         GatewayEventsController,
       ],
       providers: [
@@ -87,7 +109,31 @@ export class GatewayModule {
         },
         { provide: RetrievalSearchClient, useValue: new RetrievalSearchClient(config.RETRIEVAL_URL) },
         ApiKeyGuard,
+        {
+          provide: DEFAULT_RATE_LIMITS,
+          useValue: {
+            tenant: {
+              requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE,
+              tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE,
+            },
+            perKey: {
+              requestsPerMinute: config.RATE_LIMIT_KEY_REQUESTS_PER_MINUTE,
+              tokensPerMinute: config.RATE_LIMIT_KEY_TOKENS_PER_MINUTE,
+            },
+          } satisfies EffectiveLimits,
+        },
+        { provide: RATE_LIMITS_CACHE_TTL_MS, useValue: config.RATE_LIMITS_CACHE_TTL_MS },
+        {
+          provide: RateLimitCounters,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => new RateLimitCounters(db),
+        },
+        RateLimitPolicy,
+        { provide: APP_INTERCEPTOR, useClass: RequestRateLimit },
         ConversationUpdates,
+        ConversationListeners,
+        ConversationDirectory,
+        { provide: CHAT_COMPLETION_TIMEOUT_MS, useValue: config.CHAT_COMPLETION_TIMEOUT_MS },
         ...USE_CASES,
       ],
     };

@@ -19,9 +19,13 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
-    const problem = error instanceof HttpException ? fromHttpException(error) : problemFromError(error);
-    answerProblem(this.logger, req, res, problem, error);
+    answerProblem(this.logger, req, res, problemOf(error), error);
   }
+}
+
+/** Any error an HTTP route raised, Nest's own exceptions included, as its problem. */
+export function problemOf(error: unknown): Problem {
+  return error instanceof HttpException ? fromHttpException(error) : problemFromError(error);
 }
 
 function fromHttpException(error: HttpException): Problem {

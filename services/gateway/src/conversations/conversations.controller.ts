@@ -8,12 +8,15 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseGuards,
 } from '@nestjs/common';
+import type { Response } from 'express';
 import { AppError, MAX_MESSAGE_BYTES, type ConversationSearch, type ConversationStateAt } from '@contracts';
 import type { ConversationView } from '@libs/conversation';
-import type { Tenant } from '@libs/event-store';
-import { ApiKeyGuard, CurrentTenant, Roles } from '../auth';
+import type { Principal, Tenant } from '@libs/event-store';
+import { ApiKeyGuard, CurrentPrincipal, CurrentTenant, Roles } from '../auth';
+import { DEFAULT_REPLY_TOKENS, RateLimitPolicy, estimateTokens } from '../limits';
 import { parseInput } from '../http/parse-input';
 import { AgentMessagesHandler, ReturnToBotCommand, SendAgentMessageCommand } from './agent-messages';
 import { CloseConversationCommand, CloseConversationHandler } from './close-conversation';
@@ -61,6 +64,7 @@ export class ConversationsController {
     @Inject(GetConversationStateHandler) private readonly stateAt: GetConversationStateHandler,
     @Inject(FindByReferenceHandler) private readonly byReference: FindByReferenceHandler,
     @Inject(AgentMessagesHandler) private readonly agents: AgentMessagesHandler,
+    @Inject(RateLimitPolicy) private readonly limits: RateLimitPolicy,
   ) {}
 
   @Get()
@@ -118,12 +122,13 @@ export class ConversationsController {
   @Post(':id/messages')
   @HttpCode(202)
   async send(
-    @CurrentTenant() tenant: Tenant,
+    @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers() headers: unknown,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<MessageAccepted> {
-    const ref = conversationRef(tenant, id);
+    const ref = conversationRef(principal.tenant, id);
     const text = (body as { text?: unknown } | undefined)?.text;
     if (typeof text === 'string' && Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
       throw new AppError(
@@ -134,6 +139,8 @@ export class ConversationsController {
     const input = parseInput(SendMessageBody, body);
     const idempotencyKey = parseInput(SendMessageHeaders, headers)['idempotency-key'];
     const key = input.clientMessageId ?? idempotencyKey ?? null;
+    // A customer message is what makes the model work: it is charged to the tokens per minute.
+    await this.limits.admit(principal, 'tokens', estimateTokens(input.text, DEFAULT_REPLY_TOKENS), res);
     return this.sendMessage.execute(new SendMessageCommand(ref, input.text, key));
   }
 

@@ -9,3 +9,5 @@ export { AgentMessagesHandler } from './agent-messages';
 export { GetConversationStateHandler } from './conversation-state/conversation-state.handler';
 export { FindByReferenceHandler } from './find-by-reference/find-by-reference.handler';
 export * from './references';
+export * from './complete-chat';
+export type { ConversationRef } from './conversation-ref';

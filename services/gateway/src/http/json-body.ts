@@ -7,6 +7,7 @@ import {
   sendProblem,
   type Logger,
 } from '@libs/platform';
+import { isOpenAiPath, sendOpenAiError } from '../openai/openai-errors';
 import { isFileUpload } from './file-body';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -55,16 +56,19 @@ export function jsonBody(maxBytes: number, logger: Logger) {
       // A document upload's body is the file, parsed by fileBody.
       if (!METHODS_WITH_BODY.has(req.method) || !hasBody(req) || isFileUpload(req)) return next();
       if (!req.is('application/json') && !req.is('application/*+json')) {
-        return sendProblem(
-          res,
-          problemFor('unsupported-media-type', `got ${req.headers['content-type'] ?? 'no Content-Type'}`),
-          req.originalUrl,
+        const problem = problemFor(
+          'unsupported-media-type',
+          `got ${req.headers['content-type'] ?? 'no Content-Type'}`,
         );
+        if (isOpenAiPath(req.path)) return sendOpenAiError(res, problem);
+        return sendProblem(res, problem, req.originalUrl);
       }
       return parse(req, res, next);
     },
     (error: unknown, req: Request, res: Response, next: NextFunction) => {
       if (res.headersSent) return next(error);
+      // The facade's clients parse OpenAI's error shape; a bad body there is never a 5xx to log.
+      if (isOpenAiPath(req.path)) return sendOpenAiError(res, problemFromError(error));
       return answerProblem(logger, req, res, problemFromError(error), error);
     },
   ];

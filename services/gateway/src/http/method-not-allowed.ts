@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { problemFor, sendProblem } from '@libs/platform';
+import { isOpenAiPath, sendOpenAiError } from '../openai/openai-errors';
 
 /** The `paths` of an OpenAPI document: path template -> method (lower case) -> operation. */
 export type DeclaredPaths = Record<string, Record<string, unknown>>;
@@ -27,10 +28,11 @@ export function methodNotAllowed(paths: DeclaredPaths) {
     const match = declared.find((path) => path.pattern.test(req.path));
     if (!match || match.allowed.includes(req.method)) return next();
     res.setHeader('Allow', match.allowed.join(', '));
-    sendProblem(
-      res,
-      problemFor('method-not-allowed', `${req.method} is not allowed here; use ${match.allowed.join(', ')}`),
-      req.originalUrl,
+    const problem = problemFor(
+      'method-not-allowed',
+      `${req.method} is not allowed here; use ${match.allowed.join(', ')}`,
     );
+    if (isOpenAiPath(req.path)) return sendOpenAiError(res, problem);
+    sendProblem(res, problem, req.originalUrl);
   };
 }

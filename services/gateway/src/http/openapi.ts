@@ -11,6 +11,7 @@ import {
   KnowledgeDocumentViewSchema,
   KnowledgeSearchResultSchema,
   ReplaceIntentsBodySchema,
+  ReplaceLimitsBodySchema,
   TenantSettingsViewSchema,
 } from '@contracts';
 import {
@@ -32,6 +33,7 @@ import {
   SearchKnowledgeBody,
   UploadDocumentParams,
 } from '../knowledge/knowledge.schemas';
+import { OPENAI_ERROR_SCHEMA, isOpenAiPath, openAiError, openAiPaths } from '../openai';
 import { ReplaceIntentsHeaders } from '../settings/settings.schemas';
 import { REVOKED_KEY_CLOSE_CODE, WS_PATH } from '../updates/conversation-updates';
 
@@ -227,6 +229,40 @@ function knowledgePaths(maxFileBytes: number): Record<string, Record<string, unk
   };
 }
 
+const rateLimitHeaders = {
+  'Retry-After': { schema: { type: 'integer', minimum: 1 }, description: 'Seconds until the window ends' },
+  'RateLimit-Limit': { schema: { type: 'integer' }, description: 'Requests per minute of the tighter limit' },
+  'RateLimit-Remaining': { schema: { type: 'integer' }, description: 'Requests left in this window' },
+  'RateLimit-Reset': { schema: { type: 'integer' }, description: 'Seconds until the window ends' },
+};
+
+const rateLimited = (description: string, error: { content: unknown }) => ({
+  description,
+  headers: rateLimitHeaders,
+  content: error.content,
+});
+
+const RATE_LIMITED =
+  'Over the requests or tokens per minute of the tenant or of this key (`rate-limited`; the body ' +
+  'says which): retry after `Retry-After` seconds';
+
+/** Every authenticated operation is rate limited: each declares its 429 (OpenAI's shape on the facade). */
+function withRateLimits(paths: Record<string, Record<string, unknown>>) {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, operation]) => {
+          const op = operation as { security?: unknown[]; responses: Record<string, unknown> };
+          if (op.security?.length === 0) return [method, op];
+          const error = isOpenAiPath(path) ? openAiError(RATE_LIMITED) : problemResponse(RATE_LIMITED);
+          return [method, { ...op, responses: { ...op.responses, '429': rateLimited(RATE_LIMITED, error) } }];
+        }),
+      ),
+    ]),
+  );
+}
+
 /** The OpenAPI 3.1 document served at /docs, built from the same zod schemas the routes validate with. */
 export function buildOpenApiDocument(
   { maxFileBytes }: { maxFileBytes: number } = { maxFileBytes: 10 * 1_048_576 },
@@ -253,7 +289,7 @@ export function buildOpenApiDocument(
         `schema: ${JSON.stringify(schema(ClientFrameSchema))}`,
     },
     security: [{ apiKey: [] }],
-    paths: {
+    paths: withRateLimits({
       '/v1/conversations': {
         get: {
           summary: 'Find conversations by their readable reference',
@@ -466,6 +502,39 @@ export function buildOpenApiDocument(
           },
         },
       },
+      '/v1/settings/limits': {
+        put: {
+          summary: 'Replace the tenant’s rate limits (admin keys)',
+          description:
+            'Requests and model tokens per minute for the tenant as a whole (`tenant`) and for each of ' +
+            'its API keys (`perKey`); an absent value takes the gateway’s default. Every replica ' +
+            'enforces them on counters shared in PostgreSQL, within `RATE_LIMITS_CACHE_TTL_MS` of the ' +
+            'change. Tokens are estimated when a customer message arrives (its text and the reply it may ' +
+            'cause) and, on the OpenAI facade, settled to the model’s count. A new settings version ' +
+            '(`tenant.limits-set.v1`); If-Match or `expectedVersion` as for intents.',
+          parameters: parametersOf(ReplaceIntentsHeaders, 'header'),
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(ReplaceLimitsBodySchema, 'input') } },
+          },
+          responses: {
+            '200': {
+              description: 'The new (or unchanged) version',
+              headers: { ETag: etagHeader },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
+            },
+            ...bodyErrors,
+            '401': standardErrors['401'],
+            '403': forbidden,
+            '409': problemResponse(
+              '`expectedVersion` is not the current version (`settings-version-conflict`)',
+            ),
+            '412': problemResponse('`If-Match` does not name the current version (`precondition-failed`)'),
+            '503': unavailable,
+          },
+        },
+      },
+      ...openAiPaths(),
       '/healthz': {
         get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } },
       },
@@ -476,7 +545,7 @@ export function buildOpenApiDocument(
           responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } },
         },
       },
-    },
+    }),
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Tenant API key (cek_…)' } },
       schemas: {
@@ -491,6 +560,7 @@ export function buildOpenApiDocument(
         SearchKnowledge: schema(SearchKnowledgeBody, 'input'),
         KnowledgeSearchResult: schema(KnowledgeSearchResultSchema),
         TenantSettings: schema(TenantSettingsViewSchema),
+        OpenAIError: OPENAI_ERROR_SCHEMA,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'code'],

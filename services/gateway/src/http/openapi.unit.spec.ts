@@ -69,6 +69,26 @@ describe('the OpenAPI document declares what the server enforces', () => {
     expect(operation('/v1/conversations/{id}/messages', 'post').responses).toHaveProperty('422');
   });
 
+  it('declares a 429 with Retry-After on every /v1 operation: OpenAI’s error shape on the facade', () => {
+    type Response = { headers?: Record<string, unknown>; content: Record<string, { schema: unknown }> };
+    for (const [path, operations] of Object.entries(document.paths)) {
+      if (!path.startsWith('/v1')) continue;
+      for (const declared of Object.values(operations)) {
+        const limited = declared.responses['429'] as Response;
+        expect(limited.headers).toHaveProperty('Retry-After');
+        const facade = path.startsWith('/v1/chat/') || path.startsWith('/v1/models');
+        expect(Object.keys(limited.content)).toEqual([
+          facade ? 'application/json' : 'application/problem+json',
+        ]);
+      }
+    }
+    expect(operation('/v1/chat/completions', 'post').parameters?.map((declared) => declared.name)).toEqual([
+      'X-Conversation-Id',
+      'Idempotency-Key',
+    ]);
+    expect(operation('/v1/settings/limits', 'put').responses).toHaveProperty('412');
+  });
+
   it('declares the settings routes with their If-Match header, stale-version answers and 403', () => {
     const put = operation('/v1/settings/intents', 'put');
 

@@ -37,7 +37,7 @@ describe('knowledge uploads', () => {
     expect(Object.keys(upload?.requestBody?.content ?? {})).toEqual(Object.keys(DOCUMENT_MEDIA_TYPES));
     expect(upload?.description).toContain('2 MiB');
     expect(Object.keys(upload?.responses ?? {}).sort()).toEqual(
-      ['200', '202', '400', '401', '403', '404', '413', '415', '503'].sort(),
+      ['200', '202', '400', '401', '403', '404', '413', '415', '429', '503'].sort(),
     );
     expect(document.paths['/v1/knowledge/search']?.post?.responses).toHaveProperty('503');
   });

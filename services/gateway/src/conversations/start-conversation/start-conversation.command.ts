@@ -5,5 +5,7 @@ export class StartConversationCommand {
   constructor(
     readonly tenantId: string,
     readonly input: z.output<typeof StartConversationBody>,
+    /** A conversation id the caller chose (the OpenAI facade's X-Conversation-Id); otherwise a fresh one. */
+    readonly conversationId?: string,
   ) {}
 }

@@ -14,8 +14,12 @@ export class StartConversationHandler {
     @Inject(REFERENCE_GENERATOR) private readonly newReference: ReferenceGenerator,
   ) {}
 
-  async execute({ tenantId, input }: StartConversationCommand): Promise<ConversationView> {
-    const conversationId = this.newId();
+  async execute({
+    tenantId,
+    input,
+    conversationId: chosen,
+  }: StartConversationCommand): Promise<ConversationView> {
+    const conversationId = chosen ?? this.newId();
     const eventId = this.newId();
     // The conversation runs under the tenant's settings as they are now, for its whole life.
     const configVersion = await this.settings.currentVersion(tenantId);

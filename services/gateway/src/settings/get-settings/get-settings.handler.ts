@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { TenantSettings, TenantSettingsView } from '@contracts';
+import type { RateLimits, TenantSettings, TenantSettingsView } from '@contracts';
 import { TenantSettingsStreams } from '@libs/event-store';
 import { effectiveSettings } from '@libs/tenant-settings';
 
@@ -13,16 +13,21 @@ export class GetSettingsHandler {
   constructor(@Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams) {}
 
   async execute({ tenantId }: GetSettingsQuery): Promise<TenantSettingsView> {
-    const { version, settings } = await this.settings.current(tenantId);
-    return settingsView(version, settings);
+    const { version, settings, limits } = await this.settings.current(tenantId);
+    return settingsView(version, settings, limits);
   }
 }
 
-export function settingsView(version: number, settings: TenantSettings): TenantSettingsView {
+export function settingsView(
+  version: number,
+  settings: TenantSettings,
+  limits: RateLimits,
+): TenantSettingsView {
   return {
     version,
     settings,
     intents: effectiveSettings(settings).intents,
     intentsSource: settings.intents === undefined ? 'default' : 'tenant',
+    limits,
   };
 }

@@ -21,7 +21,7 @@ export class ReplaceIntentsHandler {
         { type: 'replace-intents', eventId: randomUUID(), intents },
         precondition?.version,
       );
-      return settingsView(version, state.settings);
+      return settingsView(version, state.settings, state.limits);
     } catch (error) {
       // The same stale version is a failed precondition when the caller sent it as If-Match.
       if (

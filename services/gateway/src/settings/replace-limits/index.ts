@@ -1,0 +1,2 @@
+export * from './replace-limits.command';
+export * from './replace-limits.handler';
