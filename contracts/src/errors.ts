@@ -41,6 +41,11 @@ export const ERROR_CATALOG = {
     title: 'The idempotency key was already used for a different message',
     retryable: false,
   },
+  'content-blocked': {
+    status: 422,
+    title: "The message contains words the tenant's list blocks",
+    retryable: false,
+  },
   'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
   'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
   internal: { status: 500, title: 'Internal error', retryable: true },

@@ -10,3 +10,4 @@ export * from './settings-views';
 export * from './ws-frames';
 export * from './roles';
 export * from './knowledge-views';
+export * from './content-filter-views';

@@ -39,6 +39,7 @@ import {
   InactivityTimedOut,
   KnowledgeWaitExpired,
 } from './dialogue.events';
+import { ContentFilterListReplaced, ContentFilterWordsListed, ContentFlagged } from './content-filter.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
@@ -48,6 +49,7 @@ export * from './access.events';
 export * from './dialogue.events';
 export * from './reply-generation.events';
 export * from './knowledge.events';
+export * from './content-filter.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -89,6 +91,9 @@ export const EVENT_DEFINITIONS = [
   KnowledgeDocumentIndexed,
   KnowledgeDocumentIndexingFailed,
   KnowledgeDocumentDeleted,
+  ContentFlagged,
+  ContentFilterWordsListed,
+  ContentFilterListReplaced,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -116,6 +121,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   InactivityTimedOut.schema,
   KnowledgeWaitExpired.schema,
   ReplyBackendSwitched.schema,
+  ContentFlagged.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [TenantSettingsUpdated.schema]);
@@ -128,6 +134,11 @@ export const KnowledgeDocumentEventSchema = z.discriminatedUnion('type', [
   KnowledgeDocumentIndexed.schema,
   KnowledgeDocumentIndexingFailed.schema,
   KnowledgeDocumentDeleted.schema,
+]);
+
+export const ContentFilterEventSchema = z.discriminatedUnion('type', [
+  ContentFilterWordsListed.schema,
+  ContentFilterListReplaced.schema,
 ]);
 
 /** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
@@ -144,11 +155,13 @@ export type ConversationEventType = ConversationEvent['type'];
 export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
 export type KnowledgeDocumentEvent = z.infer<typeof KnowledgeDocumentEventSchema>;
+export type ContentFilterEvent = z.infer<typeof ContentFilterEventSchema>;
 /** Any stored version of any event. */
 export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
 export type StoredEventType = StoredEvent['type'];
 /** The current version of any event, of any stream kind. */
-export type EngineEvent = ConversationEvent | TenantSettingsEvent | AccessEvent | KnowledgeDocumentEvent;
+export type EngineEvent =
+  ConversationEvent | TenantSettingsEvent | AccessEvent | KnowledgeDocumentEvent | ContentFilterEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** The current events of each stream kind. */
@@ -157,6 +170,7 @@ export interface EventsOfKind {
   'tenant-settings': TenantSettingsEvent;
   access: AccessEvent;
   'knowledge-document': KnowledgeDocumentEvent;
+  'content-filter': ContentFilterEvent;
 }
 
 export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

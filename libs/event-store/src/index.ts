@@ -10,3 +10,4 @@ export * from './outbox-reader';
 export * from './inbox.repository';
 export * from './tenant.repository';
 export * from './interruptible-delay';
+export * from './content-filter-lists';

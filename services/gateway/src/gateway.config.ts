@@ -26,6 +26,15 @@ export const GatewayConfigSchema = z.object({
     .default(10 * 1_048_576),
   /** The retrieval service, which `POST /v1/knowledge/search` forwards to (its internal route). */
   RETRIEVAL_URL: z.url().default('http://127.0.0.1:3003'),
+  /** How often a tenant's word list is checked for a new version (one lookup per tenant at most this often). */
+  CONTENT_FILTER_REFRESH_MS: z.coerce.number().int().min(0).default(2_000),
+  /** Largest `PUT /v1/settings/content-filter` body: the whole list (80k words is about 2 MiB). */
+  CONTENT_FILTER_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1_048_576)
+    .default(16 * 1_048_576),
 });
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;

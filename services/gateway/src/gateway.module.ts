@@ -18,6 +18,7 @@ import {
   StartConversationHandler,
   randomIds,
 } from './conversations';
+import { CONTENT_FILTER_CONTROLLERS, contentFilterProviders } from './content-filter';
 import type { GatewayConfig } from './gateway.config';
 import {
   DeleteDocumentHandler,
@@ -68,6 +69,7 @@ export class GatewayModule {
         KnowledgeController,
         SettingsController,
         GatewayEventsController,
+        ...CONTENT_FILTER_CONTROLLERS,
       ],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
@@ -89,6 +91,7 @@ export class GatewayModule {
         ApiKeyGuard,
         ConversationUpdates,
         ...USE_CASES,
+        ...contentFilterProviders(config.CONTENT_FILTER_REFRESH_MS),
       ],
     };
   }
