@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommonConfig } from '@libs/config';
+import { ChannelConnectorsSchema } from './channels/channels.config';
 
 export const GatewayConfigSchema = z.object({
   ...CommonConfig,
@@ -26,6 +27,10 @@ export const GatewayConfigSchema = z.object({
     .default(10 * 1_048_576),
   /** The retrieval service, which `POST /v1/knowledge/search` forwards to (its internal route). */
   RETRIEVAL_URL: z.url().default('http://127.0.0.1:3003'),
+  /** IM channel connectors (Feishu apps, Telegram bots), a JSON array; see the README's "IM channels". */
+  CHANNEL_CONNECTORS: ChannelConnectorsSchema,
+  /** Webhook deliveries older than this (or this far ahead) are refused as stale. */
+  CHANNEL_MAX_AGE_SECONDS: z.coerce.number().int().min(10).default(300),
   /** How often a tenant's word list is checked for a new version (one lookup per tenant at most this often). */
   CONTENT_FILTER_REFRESH_MS: z.coerce.number().int().min(0).default(2_000),
   /** Largest `PUT /v1/settings/content-filter` body: the whole list (80k words is about 2 MiB). */

@@ -1,7 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { KnowledgeDirectoryRepository, KnowledgeFilesRepository } from '@libs/knowledge';
-import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
+import {
+  ConsumerModule,
+  KafkaModule,
+  PlatformModule,
+  ProjectionModule,
+  RelayModule,
+  StoreModule,
+} from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
   AgentMessagesHandler,
@@ -18,6 +25,7 @@ import {
   StartConversationHandler,
   randomIds,
 } from './conversations';
+import { CHANNEL_CONTROLLERS, ChannelDeliveriesProjection, channelProviders } from './channels';
 import { CONTENT_FILTER_CONTROLLERS, contentFilterProviders } from './content-filter';
 import type { GatewayConfig } from './gateway.config';
 import {
@@ -63,6 +71,8 @@ export class GatewayModule {
         RelayModule.forService(),
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
+        // Replies owed to IM chats, queued from the store's read-all (once, whatever the replicas).
+        ProjectionModule.forService([ChannelDeliveriesProjection]),
       ],
       controllers: [
         ConversationsController,
@@ -70,6 +80,7 @@ export class GatewayModule {
         SettingsController,
         GatewayEventsController,
         ...CONTENT_FILTER_CONTROLLERS,
+        ...CHANNEL_CONTROLLERS,
       ],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
@@ -92,6 +103,7 @@ export class GatewayModule {
         ConversationUpdates,
         ...USE_CASES,
         ...contentFilterProviders(config.CONTENT_FILTER_REFRESH_MS),
+        ...channelProviders(config.CHANNEL_CONNECTORS, config.CHANNEL_MAX_AGE_SECONDS * 1000),
       ],
     };
   }
