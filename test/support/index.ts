@@ -8,3 +8,4 @@ export * from './tcp-proxy';
 export * from './schemathesis';
 export * from './fault-proxy';
 export * from './analytics-fixtures';
+export * from './im-platforms';

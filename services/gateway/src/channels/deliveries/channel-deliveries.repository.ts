@@ -26,13 +26,16 @@ export class ChannelDeliveriesRepository {
       text: string;
       attempts: number;
     }[] = await this.db.query(
-      `UPDATE channel_deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1
-        WHERE delivery_id IN (
-          SELECT delivery_id FROM channel_deliveries
-           WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-             AND (lease_until IS NULL OR lease_until < now())
-           ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING delivery_id, tenant_id, conversation_id, connector_id, chat_id, text, attempts`,
+      // A CTE, so the driver answers with the rows (a bare UPDATE ... RETURNING comes back as [rows, count]).
+      `WITH claimed AS (
+         UPDATE channel_deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1
+          WHERE delivery_id IN (
+            SELECT delivery_id FROM channel_deliveries
+             WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+               AND (lease_until IS NULL OR lease_until < now())
+             ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING delivery_id, tenant_id, conversation_id, connector_id, chat_id, text, attempts)
+       SELECT * FROM claimed`,
       [limit, String(leaseMs)],
     );
     return rows.map((row) => ({

@@ -114,13 +114,8 @@ export function readFeishuDelivery(
   };
 }
 
-/** The signature Feishu computes; exported for the stand-in platform in tests. */
-export function feishuSignature(
-  encryptKey: string,
-  timestamp: string,
-  nonce: string,
-  rawBody: Buffer,
-): string {
+/** The signature Feishu computes over a push. */
+function feishuSignature(encryptKey: string, timestamp: string, nonce: string, rawBody: Buffer): string {
   return createHash('sha256')
     .update(timestamp + nonce + encryptKey)
     .update(rawBody)
