@@ -56,6 +56,21 @@ export const ERROR_CATALOG = {
     title: 'The message was recorded but no reply came in time; retry with the same Idempotency-Key',
     retryable: true,
   },
+  'content-blocked': {
+    status: 422,
+    title: "The message contains words the tenant's list blocks",
+    retryable: false,
+  },
+  'webhook-unauthorized': {
+    status: 401,
+    title: 'The webhook delivery is not signed by the platform (token, signature or secret mismatch)',
+    retryable: false,
+  },
+  'webhook-stale': {
+    status: 400,
+    title: 'The webhook delivery is too old (or from the future); it may be a replay',
+    retryable: false,
+  },
   'stream-corrupted': { status: 500, title: 'The event stream is inconsistent', retryable: false },
   'dependency-unavailable': { status: 503, title: 'A dependency is unavailable', retryable: true },
   internal: { status: 500, title: 'Internal error', retryable: true },

@@ -12,3 +12,4 @@ export * from './roles';
 export * from './knowledge-views';
 export * from './sealed-text';
 export * from './personal-fields';
+export * from './content-filter-views';

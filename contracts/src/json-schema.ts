@@ -13,7 +13,7 @@ const UNION_FILES: { file: string; kinds: StreamKind[]; title: string; descripti
   },
   {
     file: 'tenant-event.schema.json',
-    kinds: ['tenant-settings', 'access'],
+    kinds: ['tenant-settings', 'access', 'content-filter'],
     title: 'Any tenant event',
     description: 'Every message on the tenant.events topic matches exactly one of these.',
   },

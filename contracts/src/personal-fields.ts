@@ -49,6 +49,10 @@ export const PERSONAL_FIELDS: { readonly [T in StoredEventType]: readonly Person
   'conversation.erased.v1': [],
   'tenant.settings-updated.v1': [],
   'tenant.limits-set.v1': [],
+  // Categories and counts, never the words; the lists are the tenant's, not a customer's.
+  'conversation.content-flagged.v1': [],
+  'moderation.words-listed.v1': [],
+  'moderation.list-replaced.v1': [],
   'access.denied.v1': [],
   'access.raw-data-read.v1': [],
   'knowledge.document-ingested.v1': [],

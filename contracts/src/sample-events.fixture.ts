@@ -31,6 +31,7 @@ const SAMPLE_STREAM_ID = {
   'tenant-settings': 'settings',
   access: 'access',
   'knowledge-document': 'kb-document:returns-policy',
+  'content-filter': 'content-filter',
 };
 
 type StoredData<T extends StoredEventType> = Extract<StoredEvent, { type: T }>['data'];
@@ -262,6 +263,26 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     message: 'Invalid PDF structure',
   },
   'knowledge.document-deleted.v1': { documentId: 'returns-policy', revision: 2 },
+  'conversation.content-flagged.v1': {
+    direction: 'inbound',
+    messageId: MESSAGE_ID,
+    turnId: null,
+    action: 'mask',
+    categories: ['contact-diversion'],
+    matches: 1,
+  },
+  'moderation.words-listed.v1': {
+    listId: 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff',
+    part: 0,
+    category: 'contact-diversion',
+    words: ['加微信', 'wechat'],
+  },
+  'moderation.list-replaced.v1': {
+    listId: 'bbbbbbbb-cccc-4ddd-8eee-ffffffffffff',
+    parts: 1,
+    words: 2,
+    actions: { 'contact-diversion': 'mask' },
+  },
 };
 
 export const SAMPLE_TYPES = Object.keys(SAMPLE_DATA) as StoredEventType[];

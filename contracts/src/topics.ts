@@ -24,6 +24,8 @@ export const TOPIC_OF_KIND: Record<StreamKind, TopicName> = {
   // A tenant's own streams share one topic: access events are few, and keyed per tenant and stream.
   access: TOPICS.tenantEvents,
   'knowledge-document': TOPICS.knowledgeEvents,
+  // A tenant's word list: rare changes, one stream per tenant, beside its settings.
+  'content-filter': TOPICS.tenantEvents,
 };
 
 /** The topic an event type is published to, or undefined for a type this engine does not know. */

@@ -55,6 +55,9 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'knowledge.document-indexing-failed.v1':
     case 'knowledge.document-deleted.v1':
     case 'conversation.erased.v1':
+    case 'conversation.content-flagged.v1':
+    case 'moderation.words-listed.v1':
+    case 'moderation.list-replaced.v1':
       return event;
     default: {
       // A new event type must say here whether it is current or how it becomes the current version.

@@ -57,7 +57,8 @@ const UnderstandingFields = {
   /** Set while a human agent has the conversation; the bot stays silent. */
   handoff: z
     .object({
-      reason: z.enum(['customer-request', 'complaint', 'failed-turns']),
+      /** `content-filter`: the tenant's word list hands messages of a category to a human. */
+      reason: z.enum(['customer-request', 'complaint', 'failed-turns', 'content-filter']),
       intent: z.string().nullable(),
       sinceSequence: z.number().int().min(1),
     })

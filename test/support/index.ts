@@ -9,3 +9,4 @@ export * from './schemathesis';
 export * from './fault-proxy';
 export * from './analytics-fixtures';
 export * from './openai-python';
+export * from './im-platforms';

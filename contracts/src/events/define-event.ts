@@ -13,6 +13,7 @@ const STREAM_ID_FIELD = {
   'knowledge-document': {
     streamId: StreamNameSchema.refine((id) => id.startsWith('kb-document:'), 'kb-document:<documentId>'),
   },
+  'content-filter': { streamId: StreamNameSchema },
 } as const;
 
 export type StreamKind = keyof typeof STREAM_ID_FIELD;

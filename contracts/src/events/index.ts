@@ -41,6 +41,7 @@ import {
   KnowledgeWaitExpired,
 } from './dialogue.events';
 import { ConversationErased } from './erasure.events';
+import { ContentFilterListReplaced, ContentFilterWordsListed, ContentFlagged } from './content-filter.events';
 import type { StreamKind } from './define-event';
 
 export * from './conversation.events';
@@ -52,6 +53,7 @@ export * from './dialogue.events';
 export * from './reply-generation.events';
 export * from './knowledge.events';
 export * from './erasure.events';
+export * from './content-filter.events';
 export { defineEvent, STREAM_KINDS, type StreamKind } from './define-event';
 
 /**
@@ -95,6 +97,9 @@ export const EVENT_DEFINITIONS = [
   KnowledgeDocumentIndexingFailed,
   KnowledgeDocumentDeleted,
   ConversationErased,
+  ContentFlagged,
+  ContentFilterWordsListed,
+  ContentFilterListReplaced,
 ] as const;
 
 /** The current version of every conversation event: what the domain handles after upcasting. */
@@ -123,6 +128,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   KnowledgeWaitExpired.schema,
   ReplyBackendSwitched.schema,
   ConversationErased.schema,
+  ContentFlagged.schema,
 ]);
 
 export const TenantSettingsEventSchema = z.discriminatedUnion('type', [
@@ -140,6 +146,11 @@ export const KnowledgeDocumentEventSchema = z.discriminatedUnion('type', [
   KnowledgeDocumentDeleted.schema,
 ]);
 
+export const ContentFilterEventSchema = z.discriminatedUnion('type', [
+  ContentFilterWordsListed.schema,
+  ContentFilterListReplaced.schema,
+]);
+
 /** Anything a stream or a topic may hold, superseded versions included: what readers validate. */
 export const StoredEventSchema = z.discriminatedUnion(
   'type',
@@ -154,11 +165,13 @@ export type ConversationEventType = ConversationEvent['type'];
 export type TenantSettingsEvent = z.infer<typeof TenantSettingsEventSchema>;
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
 export type KnowledgeDocumentEvent = z.infer<typeof KnowledgeDocumentEventSchema>;
+export type ContentFilterEvent = z.infer<typeof ContentFilterEventSchema>;
 /** Any stored version of any event. */
 export type StoredEvent = z.infer<(typeof EVENT_DEFINITIONS)[number]['schema']>;
 export type StoredEventType = StoredEvent['type'];
 /** The current version of any event, of any stream kind. */
-export type EngineEvent = ConversationEvent | TenantSettingsEvent | AccessEvent | KnowledgeDocumentEvent;
+export type EngineEvent =
+  ConversationEvent | TenantSettingsEvent | AccessEvent | KnowledgeDocumentEvent | ContentFilterEvent;
 export type EngineEventType = EngineEvent['type'];
 
 /** The current events of each stream kind. */
@@ -167,6 +180,7 @@ export interface EventsOfKind {
   'tenant-settings': TenantSettingsEvent;
   access: AccessEvent;
   'knowledge-document': KnowledgeDocumentEvent;
+  'content-filter': ContentFilterEvent;
 }
 
 export type EventOfType<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

@@ -9,6 +9,9 @@ import {
   KnowledgeSearchResultSchema,
   MessageAcceptedSchema,
   TenantSettingsViewSchema,
+  ContentFilterViewSchema,
+  type ContentFilterView,
+  type ReplaceContentFilterBody,
   type ConversationEvent,
   type ConversationSearch,
   type ConversationStateAt,
@@ -246,6 +249,16 @@ export class GatewayClient {
       json: expectedVersion === undefined ? { intents } : { intents, expectedVersion },
       headers: ifMatch === undefined ? {} : { 'if-match': `"${ifMatch}"` },
     });
+  }
+
+  /** What the tenant's sensitive-word list compiled to (admin keys). */
+  getContentFilter(): Promise<ContentFilterView> {
+    return this.call('GET', '/v1/settings/content-filter', 200, ContentFilterViewSchema);
+  }
+
+  /** Replaces the tenant's sensitive-word list with `list` (admin keys); every service applies it within seconds. */
+  replaceContentFilter(list: ReplaceContentFilterBody): Promise<ContentFilterView> {
+    return this.call('PUT', '/v1/settings/content-filter', 200, ContentFilterViewSchema, { json: list });
   }
 
   /** Opens a WebSocket session with this client's key. */

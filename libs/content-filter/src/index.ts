@@ -4,3 +4,5 @@ export { ContentFilter, type FilterMatch, type FilterStats, type ScanResult } fr
 export * from './filter-stream';
 export * from './filter-registry';
 export { normaliseWord } from './text-normalizer';
+export * from './filter-list-events';
+export * from './filter-verdict';

@@ -58,7 +58,7 @@ export interface ResolvedIntent {
 }
 
 export interface Handoff {
-  reason: 'customer-request' | 'complaint' | 'failed-turns';
+  reason: 'customer-request' | 'complaint' | 'failed-turns' | 'content-filter';
   intent: string | null;
   sinceSequence: number;
 }
@@ -173,6 +173,8 @@ function fillSlot(
 export const conversationMachine = setup({
   types: { context: {} as ConversationContext, events: {} as ConversationEvent },
   guards: {
+    isFilterHandoff: ({ event }) =>
+      (event as Of<'conversation.content-flagged.v1'>).data.action === 'handoff',
     isActiveTurn: ({ context, event }) =>
       'turnId' in event.data && isActiveTurn(context, (event.data as { turnId: string }).turnId),
     hasPendingMessages: ({ context }) => context.pendingMessageIds.length > 0,
@@ -387,6 +389,15 @@ export const conversationMachine = setup({
         activeTurn: null,
       };
     }),
+    recordFilterHandoff: assign(({ context, event }) => {
+      const { sequence } = event as Of<'conversation.content-flagged.v1'>;
+      return {
+        ...answered(context, context.pendingMessageIds),
+        handoff: { reason: 'content-filter' as const, intent: null, sinceSequence: sequence },
+        awaitingSlot: null,
+        activeTurn: null,
+      };
+    }),
     recordAgentMessage: assign(({ context, event }) => {
       const { data, sequence } = event as Of<'conversation.agent-message-sent.v1'>;
       return {
@@ -454,6 +465,12 @@ export const conversationMachine = setup({
         'conversation.model-task-requested.v1': { actions: 'recordTaskRequested' },
         'conversation.slot-corrected.v1': { actions: 'recordSlotCorrected' },
         'conversation.handed-off.v1': { target: 'handed-off', actions: 'recordHandoff' },
+        // The tenant's word list hands this message (or the bot's reply to it) to a human.
+        'conversation.content-flagged.v1': {
+          guard: 'isFilterHandoff',
+          target: 'handed-off',
+          actions: 'recordFilterHandoff',
+        },
         // A turn that was superseded may still finish after its successor's template was sent.
         'conversation.reply-chunk-generated.v1': { actions: 'trackAttempt' },
         'conversation.reply-completed.v2': [{ guard: 'isActiveTurn', actions: 'recordReply' }],
@@ -480,6 +497,12 @@ export const conversationMachine = setup({
           { guard: 'isActiveTurn', actions: 'recordFailure', target: 'routeAfterTurn' },
         ],
         'conversation.handed-off.v1': { target: 'handed-off', actions: 'recordHandoff' },
+        // The tenant's word list hands this message (or the bot's reply to it) to a human.
+        'conversation.content-flagged.v1': {
+          guard: 'isFilterHandoff',
+          target: 'handed-off',
+          actions: 'recordFilterHandoff',
+        },
       },
     },
     /** Transient: messages that arrived during the turn keep the conversation answering. */

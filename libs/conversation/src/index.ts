@@ -7,3 +7,4 @@ export * from './dialogue.decider';
 export * from './slot-patterns';
 export * from './timers';
 export * from './model-task';
+export * from './content-flags';

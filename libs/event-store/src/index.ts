@@ -12,3 +12,4 @@ export * from './tenant.repository';
 export * from './interruptible-delay';
 export * from './data-key.repository';
 export * from './personal-data-cipher';
+export * from './content-filter-lists';

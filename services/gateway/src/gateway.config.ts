@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommonConfig } from '@libs/config';
+import { ChannelConnectorsSchema } from './channels/channels.config';
 
 export const GatewayConfigSchema = z.object({
   ...CommonConfig,
@@ -38,6 +39,19 @@ export const GatewayConfigSchema = z.object({
   RATE_LIMITS_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5_000),
   /** How long POST /v1/chat/completions waits for the turn's reply before answering 504. */
   CHAT_COMPLETION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** IM channel connectors (Feishu apps, Telegram bots), a JSON array; see the README's "IM channels". */
+  CHANNEL_CONNECTORS: ChannelConnectorsSchema,
+  /** Webhook deliveries older than this (or this far ahead) are refused as stale. */
+  CHANNEL_MAX_AGE_SECONDS: z.coerce.number().int().min(10).default(300),
+  /** How often a tenant's word list is checked for a new version (one lookup per tenant at most this often). */
+  CONTENT_FILTER_REFRESH_MS: z.coerce.number().int().min(0).default(2_000),
+  /** Largest `PUT /v1/settings/content-filter` body: the whole list (80k words is about 2 MiB). */
+  CONTENT_FILTER_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1_048_576)
+    .default(16 * 1_048_576),
 });
 
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;

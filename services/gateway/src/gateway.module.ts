@@ -2,7 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { KnowledgeDirectoryRepository, KnowledgeFilesRepository } from '@libs/knowledge';
-import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
+import {
+  ConsumerModule,
+  KafkaModule,
+  PlatformModule,
+  ProjectionModule,
+  RelayModule,
+  StoreModule,
+} from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, AccessLog, ApiKeyGuard, PrincipalResolver } from './auth';
 import {
   AgentMessagesHandler,
@@ -23,6 +30,8 @@ import {
   StartConversationHandler,
   randomIds,
 } from './conversations';
+import { CHANNEL_CONTROLLERS, ChannelDeliveriesProjection, channelProviders } from './channels';
+import { CONTENT_FILTER_CONTROLLERS, contentFilterProviders } from './content-filter';
 import type { GatewayConfig } from './gateway.config';
 import {
   DeleteDocumentHandler,
@@ -83,6 +92,8 @@ export class GatewayModule {
         RelayModule.forService(),
         // Every replica sees every event (its own group), from now on: it serves live sockets only.
         ConsumerModule.forService({ groupId: `gateway-${config.GATEWAY_INSTANCE_ID}`, fromLatest: true }),
+        // Replies owed to IM chats, queued from the store's read-all (once, whatever the replicas).
+        ProjectionModule.forService([ChannelDeliveriesProjection]),
       ],
       controllers: [
         ConversationsController,
@@ -90,6 +101,8 @@ export class GatewayModule {
         SettingsController,
         OpenAiController,
         GatewayEventsController,
+        ...CONTENT_FILTER_CONTROLLERS,
+        ...CHANNEL_CONTROLLERS,
       ],
       providers: [
         { provide: API_KEY_CACHE_TTL_MS, useValue: config.API_KEY_CACHE_TTL_MS },
@@ -135,6 +148,8 @@ export class GatewayModule {
         ConversationDirectory,
         { provide: CHAT_COMPLETION_TIMEOUT_MS, useValue: config.CHAT_COMPLETION_TIMEOUT_MS },
         ...USE_CASES,
+        ...contentFilterProviders(config.CONTENT_FILTER_REFRESH_MS),
+        ...channelProviders(config.CHANNEL_CONNECTORS, config.CHANNEL_MAX_AGE_SECONDS * 1000),
       ],
     };
   }

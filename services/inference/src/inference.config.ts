@@ -47,6 +47,8 @@ export const InferenceConfigSchema = z
     EMBEDDINGS_MODEL: z.string().min(1),
     EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
     /** Deadline for one model task (intent, slots, summary); a slower one is recorded as model-timeout. */
+    /** How often a tenant's word list is checked for a new version (one lookup per tenant at most this often). */
+    CONTENT_FILTER_REFRESH_MS: z.coerce.number().int().min(0).default(2_000),
     MODEL_TASK_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
     /**
      * An optional second OpenAI-compatible backend (a commercial API: OpenAI, DeepSeek, DashScope...).

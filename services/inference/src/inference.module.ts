@@ -7,6 +7,7 @@ import {
   RelayModule,
   StoreModule,
 } from '@libs/platform';
+import { ContentFilterLists, EventStore } from '@libs/event-store';
 import { GENERATION_SETTINGS, GenerateReplyHandler } from './generate-reply';
 import { InferenceEventsController } from './inference.events.controller';
 import type { InferenceConfig } from './inference.config';
@@ -109,6 +110,11 @@ export class InferenceModule {
             }),
         },
         { provide: MODEL_TASK_SETTINGS, useValue: { timeoutMs: config.MODEL_TASK_TIMEOUT_MS } },
+        {
+          provide: ContentFilterLists,
+          inject: [EventStore],
+          useFactory: (store: EventStore) => new ContentFilterLists(store, config.CONTENT_FILTER_REFRESH_MS),
+        },
         GenerateReplyHandler,
         RunModelTaskHandler,
         LlmHealth,

@@ -106,6 +106,11 @@ export function summarize(
       return quiet;
     case 'conversation.handed-off.v1':
       return { ...next, handedOff: true, handoffReason: event.data.reason };
+    case 'conversation.content-flagged.v1':
+      // A handoff by the word list is a handoff like any other; mask and block change nothing here.
+      return event.data.action === 'handoff'
+        ? { ...next, handedOff: true, handoffReason: 'content-filter' }
+        : quiet;
     case 'conversation.bot-message-sent.v1':
     case 'conversation.agent-message-sent.v1':
     case 'conversation.returned-to-bot.v1':

@@ -3,7 +3,7 @@ export * from './ids';
 export { CloseConversationHandler } from './close-conversation';
 export { GetConversationHandler } from './get-conversation';
 export { ListConversationEventsHandler } from './list-conversation-events';
-export { SendMessageHandler } from './send-message';
+export { InboundScreen, SendMessageCommand, SendMessageHandler } from './send-message';
 export { StartConversationHandler } from './start-conversation';
 export { AgentMessagesHandler } from './agent-messages';
 export { GetConversationStateHandler } from './conversation-state/conversation-state.handler';

@@ -13,6 +13,8 @@ import {
   ReplaceIntentsBodySchema,
   ReplaceLimitsBodySchema,
   TenantSettingsViewSchema,
+  ContentFilterViewSchema,
+  ReplaceContentFilterBodySchema,
 } from '@contracts';
 import {
   AgentMessageBody,
@@ -355,7 +357,11 @@ export function buildOpenApiDocument(
             ...bodyErrors,
             ...standardErrors,
             '409': problemResponse('The conversation is closed'),
-            '422': problemResponse('The idempotency key was already used with a different text'),
+            '422': problemResponse(
+              'The idempotency key was already used with a different text (`idempotency-key-reused`), or the ' +
+                'tenant’s word list blocks the message (`content-blocked`, with its `categories`; the refusal is ' +
+                'recorded as `conversation.content-flagged.v1`)',
+            ),
           },
         },
       },
@@ -535,6 +541,43 @@ export function buildOpenApiDocument(
         },
       },
       ...openAiPaths(),
+      '/v1/settings/content-filter': {
+        get: {
+          summary: 'What the tenant’s sensitive-word list compiled to (admin keys; never the words)',
+          responses: {
+            '200': {
+              description: 'Version, word count, categories, longest word',
+              content: { 'application/json': { schema: schema(ContentFilterViewSchema) } },
+            },
+            '401': standardErrors['401'],
+            '403': forbidden,
+            '503': unavailable,
+          },
+        },
+        put: {
+          summary: 'Replace the tenant’s sensitive-word list (admin keys)',
+          description:
+            'The whole list with each category’s action: `mask` (the words are starred), `block` (a ' +
+            'customer message is refused with 422 `content-blocked`; a bot reply is replaced) or `handoff` ' +
+            '(as block, and a human takes the conversation). Matching ignores width, case, traditional or ' +
+            'simplified characters and separators between characters. Every service applies it within ' +
+            'seconds, without a restart. Bodies up to `CONTENT_FILTER_MAX_BYTES` (16 MiB).',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(ReplaceContentFilterBodySchema, 'input') } },
+          },
+          responses: {
+            '200': {
+              description: 'The new list, compiled',
+              content: { 'application/json': { schema: schema(ContentFilterViewSchema) } },
+            },
+            ...bodyErrors,
+            '401': standardErrors['401'],
+            '403': forbidden,
+            '503': unavailable,
+          },
+        },
+      },
       '/healthz': {
         get: { summary: 'Liveness', security: [], responses: { '200': { description: 'Alive' } } },
       },

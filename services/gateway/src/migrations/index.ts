@@ -1,6 +1,7 @@
 import type { MigrationSet } from '@libs/event-store';
 import { ReferenceIndex1764900000100 } from './1764900000100-reference-index';
 import { KnowledgeFiles1764806400000 } from '@libs/knowledge';
+import { ChannelDeliveries1765000000000 } from './1765000000000-channel-deliveries';
 import { RateLimits1765000000100 } from './1765000000100-rate-limits';
 import { ConversationIds1765000000200 } from './1765000000200-conversation-ids';
 
@@ -14,6 +15,7 @@ export const GATEWAY_TABLES: MigrationSet = {
   migrations: [
     KnowledgeFiles1764806400000,
     ReferenceIndex1764900000100,
+    ChannelDeliveries1765000000000,
     RateLimits1765000000100,
     ConversationIds1765000000200,
   ],

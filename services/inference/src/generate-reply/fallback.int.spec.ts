@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { ConversationEvent, EventOfType } from '@contracts';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
-import { ConversationStreams, InMemoryEventStore } from '@libs/event-store';
+import { ContentFilterLists, ConversationStreams, InMemoryEventStore } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
 import { FaultProxy, type Fault } from '@test/support';
 import { modelBackend, ModelBackends } from '../backends';
@@ -73,6 +73,7 @@ function handlerWith(store: InMemoryEventStore): GenerateReplyHandler {
     },
     new Metrics('inference-fallback-test'),
     pino({ level: 'silent' }),
+    new ContentFilterLists(store, 1_000),
   );
 }
 

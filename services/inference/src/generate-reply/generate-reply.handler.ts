@@ -7,7 +7,9 @@ import {
   type EventOfType,
   type PendingEvent,
 } from '@contracts';
+import { FilterStream, REPLACED_REPLY, verdictOf, type FilterMatch } from '@libs/content-filter';
 import {
+  contentFlagged,
   failureCode,
   isTurnCurrent,
   nextAttempt,
@@ -17,7 +19,7 @@ import {
   replyFailed,
   type ReplyOutcome,
 } from '@libs/conversation';
-import { ConversationStreams, EventStore } from '@libs/event-store';
+import { ContentFilterLists, ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
 import { BackendFault, ModelBackends, type ModelBackend } from '../backends';
 import { ModelCallError, type StreamPart } from '../llm.client';
@@ -41,6 +43,12 @@ export const GENERATION_SETTINGS = Symbol('GENERATION_SETTINGS');
 type Request = EventOfType<'conversation.reply-requested.v1'>;
 type ReplyPart = EventData<'conversation.reply-completed.v2'>['parts'][number];
 type Finished = Extract<StreamPart, { kind: 'done' }>;
+
+/** The part of a replaced reply: the engine wrote it, not a model. */
+const FILTER_PART = { backend: 'content-filter', model: 'content-filter' } as const;
+
+/** Thrown into the model stream when the word list blocks the reply: nothing more is generated. */
+class ReplyBlocked extends Error {}
 
 /** Thrown into the model stream when the turn stopped being ours (conversation closed, turn answered). */
 class TurnSuperseded extends Error {}
@@ -68,6 +76,7 @@ export class GenerateReplyHandler {
     @Inject(GENERATION_SETTINGS) private readonly settings: GenerationSettings,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
+    @Inject(ContentFilterLists) private readonly filters: ContentFilterLists,
   ) {}
 
   async execute({ request }: GenerateReplyCommand): Promise<void> {
@@ -75,12 +84,15 @@ export class GenerateReplyHandler {
     const state = await this.streams.load(ref);
     const attempt = nextAttempt(state, request.data.turnId);
     if (attempt === null) return; // already answered, failed or superseded
-    const outcome = await new TurnGeneration(this, request, attempt, state.version).run();
-    if (outcome) await this.append(request, outcome);
+    // The reply keeps the list it started with; a list replaced meanwhile applies from the next reply.
+    const screen = new FilterStream(await this.filters.filterOf(request.tenantId));
+    const generation = new TurnGeneration(this, request, attempt, state.version, screen);
+    const outcome = await generation.run();
+    if (outcome) await this.append(request, outcome, ...generation.flags());
   }
 
-  /** Appends one fact of this turn; returns the stream version after it. */
-  async append(request: Request, event: PendingEvent): Promise<number> {
+  /** Appends facts of this turn (one, or a completion and its flag together); returns the stream version after them. */
+  async append(request: Request, ...events: PendingEvent[]): Promise<number> {
     const result = await this.store.append(
       {
         tenantId: request.tenantId,
@@ -90,7 +102,7 @@ export class GenerateReplyHandler {
         correlationId: request.correlationId,
         expectedVersion: 'any',
       },
-      [event],
+      events,
     );
     return result.version;
   }
@@ -136,6 +148,10 @@ class TurnGeneration {
   private delivered = '';
   private readonly parts: ReplyPart[] = [];
   private deltas = 0;
+  /** The reply as released by the word list (masked); what chunks and the completion carry. */
+  private shown = '';
+  private readonly matches: FilterMatch[] = [];
+  private readonly blocked = new AbortController();
   private startedAt: number | null = null;
   private firstTokenMs: number | null = null;
 
@@ -145,10 +161,24 @@ class TurnGeneration {
     private readonly attempt: number,
     /** The stream version we last saw; any other writer moving it makes us check the turn is still ours. */
     private knownVersion: number,
+    /**
+     * The tenant's word list over the streamed text. It holds back at most the longest listed word
+     * (plus separators) until the following text shows it is not part of a match, so a listed word is
+     * masked before any of it is released, and a reply that must be blocked stops before the blocked
+     * word leaves: the customer has seen only clean text, and the completion replaces it.
+     */
+    private readonly screen: FilterStream,
   ) {
     const { chunkFlushMs, chunkMaxChars } = handler.config;
     this.chunker = new ReplyChunker(chunkFlushMs, chunkMaxChars, () => performance.now());
-    this.turnSignal = AbortSignal.any([this.deadline.signal, this.superseded.signal]);
+    this.turnSignal = AbortSignal.any([this.deadline.signal, this.superseded.signal, this.blocked.signal]);
+  }
+
+  /** The flag to record with the outcome when the word list matched anything in the reply. */
+  flags(): PendingEvent[] {
+    const verdict = verdictOf(this.matches);
+    if (verdict === null) return [];
+    return [contentFlagged({ direction: 'outbound', turnId: this.request.data.turnId }, verdict)];
   }
 
   /** The outcome to append, or null when the turn is no longer ours. */
@@ -168,6 +198,7 @@ class TurnGeneration {
       }
       throw new Error('no model backend is configured');
     } catch (error) {
+      if (this.screen.blocked) return await this.replace();
       return await this.fail(error);
     } finally {
       clearTimeout(this.deadlineTimer);
@@ -231,6 +262,17 @@ class TurnGeneration {
     if (text.length === 0) return;
     this.firstTokenMs ??= performance.now() - (this.startedAt ?? performance.now());
     this.delivered += text;
+    this.release(this.screen.write(text));
+  }
+
+  /** Passes what the word list released on to the chunker; a block stops the model at once. */
+  private release({ text, matches }: { text: string; matches: readonly FilterMatch[] }): void {
+    this.matches.push(...matches);
+    if (this.screen.blocked) {
+      this.blocked.abort(new ReplyBlocked('the reply matched a blocked word'));
+      return;
+    }
+    this.shown += text;
     const chunk = this.chunker.push(text);
     if (chunk !== null)
       this.emit(replyChunk(this.request.data.turnId, this.attempt, this.chunkIndex++, chunk));
@@ -272,6 +314,8 @@ class TurnGeneration {
   private async complete(backend: ModelBackend, finished: Finished): Promise<ReplyOutcome | null> {
     // Model time ends with the stream, not with our appends, which ran behind it.
     const totalMs = performance.now() - (this.startedAt ?? performance.now());
+    this.release(this.screen.end());
+    if (this.screen.blocked) return this.replace();
     const rest = this.chunker.drain();
     if (rest !== null) this.emit(replyChunk(this.request.data.turnId, this.attempt, this.chunkIndex++, rest));
     await this.appends;
@@ -282,7 +326,7 @@ class TurnGeneration {
     return replyCompleted({
       turnId: this.request.data.turnId,
       attempt: this.attempt,
-      text: this.delivered,
+      text: this.shown,
       model: backend.client.model,
       finishReason: finished.finishReason,
       usage: {
@@ -290,7 +334,34 @@ class TurnGeneration {
         completionTokens: Math.max(finished.completionTokens ?? 0, this.deltas),
       },
       timings: { firstTokenMs: round(this.firstTokenMs), totalMs: round(totalMs) ?? 0 },
-      parts: this.parts,
+      parts: partsOver(this.parts, this.shown.length),
+    });
+  }
+
+  /**
+   * The completion of a reply the word list blocked: the replacement text instead of the reply (the
+   * chunks released before the block were clean; the completion's text is the one a frontend keeps).
+   */
+  private async replace(): Promise<ReplyOutcome | null> {
+    const totalMs = performance.now() - (this.startedAt ?? performance.now());
+    await this.appends.catch(() => undefined);
+    if (this.appendFailure !== null) throw asError(this.appendFailure);
+    if (this.superseded.signal.aborted) return null;
+    const verdict = verdictOf(this.matches);
+    const text = verdict?.action === 'handoff' ? REPLACED_REPLY.handoff : REPLACED_REPLY.block;
+    this.handler.warn(
+      { turnId: this.request.data.turnId, attempt: this.attempt, categories: verdict?.categories },
+      'reply replaced by the content filter',
+    );
+    return replyCompleted({
+      turnId: this.request.data.turnId,
+      attempt: this.attempt,
+      text,
+      model: this.parts.at(-1)?.model ?? FILTER_PART.model,
+      finishReason: 'content_filter',
+      usage: { promptTokens: 0, completionTokens: this.deltas },
+      timings: { firstTokenMs: round(this.firstTokenMs), totalMs: round(totalMs) ?? 0 },
+      parts: [{ ...FILTER_PART, start: 0, end: text.length }],
     });
   }
 
@@ -376,6 +447,18 @@ function errorMessage(error: unknown): string {
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * The parts over the released text. Masking keeps lengths except where a masked word held an astral
+ * character (one `*` per code point), so offsets past `length` are clamped and the last part ends there.
+ */
+function partsOver(parts: readonly ReplyPart[], length: number): ReplyPart[] {
+  return parts.map((part, index) => ({
+    ...part,
+    start: Math.min(part.start, length),
+    end: index === parts.length - 1 ? length : Math.min(part.end, length),
+  }));
 }
 
 function round(ms: number | null): number | null {

@@ -1,9 +1,10 @@
 import pino from 'pino';
 import { modelBackend, ModelBackends } from '../backends';
 import type { PendingEvent } from '@contracts';
+import { ContentFilter, REPLACED_REPLY } from '@libs/content-filter';
 import { derivedId, fold } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
-import type { AppendTarget, ConversationStreams, EventStore } from '@libs/event-store';
+import type { AppendTarget, ContentFilterLists, ConversationStreams, EventStore } from '@libs/event-store';
 import { Metrics } from '@libs/platform';
 import {
   ModelCallError,
@@ -57,6 +58,8 @@ function setup(
   /** Another writer, acting after each of our appends. */
   afterAppend: (appended: Appended[]) => void = () => undefined,
   fallback: ScriptedModel | null = null,
+  /** The tenant's word list. */
+  filter: ContentFilter = ContentFilter.build([]),
 ) {
   const appended: Appended[] = [];
   const streams = { load: () => Promise.resolve(fold(given.events)) } as unknown as ConversationStreams;
@@ -88,6 +91,7 @@ function setup(
     },
     new Metrics('inference-test'),
     pino({ level: 'silent' }),
+    { filterOf: () => Promise.resolve(filter) } as unknown as ContentFilterLists,
   );
   return { handler, appended };
 }
@@ -445,5 +449,105 @@ describe('GenerateReplyHandler with a fallback backend', () => {
       type: 'conversation.reply-failed.v1',
       data: { code: 'model-unavailable' },
     });
+  });
+});
+
+describe('GenerateReplyHandler with the tenant’s word list', () => {
+  const filter = ContentFilter.build(
+    [
+      { word: '加微信', category: 'contact-diversion' },
+      { word: 'secret deal', category: 'fraud' },
+      { word: '刷单返利', category: 'politics' },
+    ],
+    { 'contact-diversion': 'mask', fraud: 'handoff', politics: 'block' },
+  );
+  const textOf = (appended: Appended[], type: string) =>
+    appended
+      .filter(({ event }) => event.type === type)
+      .map(({ event }) => (event.data as { text: string }).text);
+
+  it('masks a listed word the model spells out across tokens, in chunks and completion, and flags it', async () => {
+    const { given, request, turnId } = openTurn();
+    const { handler, appended } = setup(
+      given,
+      new ScriptedModel(speaks('好的，请', '加 ', '微', '.信', '，谢谢。')),
+      {},
+      () => undefined,
+      null,
+      filter,
+    );
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    const chunks = textOf(appended, 'conversation.reply-chunk-generated.v1');
+    expect(chunks.join('')).toBe('好的，请*****，谢谢。');
+    expect(textOf(appended, 'conversation.reply-completed.v2')).toEqual(['好的，请*****，谢谢。']);
+    expect(appended.at(-1)?.event).toEqual({
+      eventId: derivedId(turnId, 'content-flagged'),
+      type: 'conversation.content-flagged.v1',
+      data: {
+        direction: 'outbound',
+        messageId: null,
+        turnId,
+        action: 'mask',
+        categories: ['contact-diversion'],
+        matches: 1,
+      },
+    });
+  });
+
+  it('stops a reply mid-stream when a blocked word arrives, never releasing it, and completes with the replacement', async () => {
+    const { given, request, turnId } = openTurn();
+    let aborted = false;
+    const model = new ScriptedModel(async function* (signal) {
+      for (const text of ['您好，', '这里可以', '刷', '單', '返', '利', '哦', '，还有更多']) {
+        if (signal.aborted) {
+          aborted = true;
+          throw signal.reason;
+        }
+        yield { kind: 'delta', text };
+      }
+      yield { kind: 'done', finishReason: 'stop', promptTokens: 1, completionTokens: 8 };
+    });
+    const { handler, appended } = setup(given, model, {}, () => undefined, null, filter);
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    const released = textOf(appended, 'conversation.reply-chunk-generated.v1').join('');
+    expect(released).not.toMatch(/[刷單返利]/);
+    expect('您好，这里可以'.startsWith(released)).toBe(true);
+    expect(aborted).toBe(true);
+    const completion = appended.find(({ event }) => event.type === 'conversation.reply-completed.v2');
+    expect(completion?.event.data).toMatchObject({
+      text: REPLACED_REPLY.block,
+      finishReason: 'content_filter',
+      parts: [
+        { backend: 'content-filter', model: 'content-filter', start: 0, end: REPLACED_REPLY.block.length },
+      ],
+    });
+    expect(appended.at(-1)?.event.data).toMatchObject({
+      direction: 'outbound',
+      turnId,
+      action: 'block',
+      categories: ['politics'],
+    });
+  });
+
+  it('replaces a reply whose last words hand off, found only when the stream ends', async () => {
+    const { given, request } = openTurn();
+    const { handler, appended } = setup(
+      given,
+      new ScriptedModel(speaks('It is a ', 'SECRET', '-deal')),
+      {},
+      () => undefined,
+      null,
+      filter,
+    );
+
+    await handler.execute(new GenerateReplyCommand(request));
+
+    expect(textOf(appended, 'conversation.reply-chunk-generated.v1').join('')).not.toMatch(/secret|deal/i);
+    expect(textOf(appended, 'conversation.reply-completed.v2')).toEqual([REPLACED_REPLY.handoff]);
+    expect(appended.at(-1)?.event.data).toMatchObject({ action: 'handoff', categories: ['fraud'] });
   });
 });

@@ -1,2 +1,3 @@
 export * from './send-message.command';
 export * from './send-message.handler';
+export * from './inbound-screen';

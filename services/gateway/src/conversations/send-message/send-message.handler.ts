@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
-import { DerivedIds, contextOf, decide } from '@libs/conversation';
+import { DerivedIds, contentFlagged, contextOf, decide } from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
+import { InboundScreen } from './inbound-screen';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { SendMessageCommand } from './send-message.command';
 
@@ -16,19 +17,35 @@ export class SendMessageHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
+    @Inject(InboundScreen) private readonly screen: InboundScreen,
   ) {}
 
+  /**
+   * Records the message, screened by the tenant's word list: `mask` records it masked with a flag,
+   * `handoff` records it masked with a flag that hands the conversation to a human, and `block`
+   * records only the flag and answers 422 `content-blocked` (the categories in the problem, never
+   * the words). Flags derive their id from the message, so a retried POST records nothing twice.
+   */
   async execute({ ref, text, idempotencyKey }: SendMessageCommand): Promise<MessageAccepted> {
     const messageId = idempotencyKey
       ? DerivedIds.clientMessage(ref.tenantId, ref.conversationId, idempotencyKey)
       : this.newId();
     const eventId = DerivedIds.messageReceived(messageId);
+    const { text: screened, verdict } = await this.screen.screen(ref.tenantId, text);
     const { state } = await this.streams.execute(
       ref,
       // A customer turn's events all share the message's event id as their correlation id.
       { causationId: null, correlationId: eventId },
-      (current) => decide({ type: 'receive-message', eventId, messageId, text }, current),
+      (current) => {
+        const events = decide({ type: 'receive-message', eventId, messageId, text: screened }, current);
+        if (verdict === null || events.length === 0) return events;
+        const flag = contentFlagged({ direction: 'inbound', messageId }, verdict);
+        return verdict.action === 'block' ? [flag] : [...events, flag];
+      },
     );
+    if (verdict?.action === 'block') {
+      throw new AppError('content-blocked', undefined, { categories: verdict.categories });
+    }
     const entry = contextOf(state).transcript.find((item) => item.id === messageId);
     if (!entry) throw new AppError('internal', 'accepted message is missing from the conversation');
     return { conversationId: ref.conversationId, messageId, sequence: entry.sequence };

@@ -1,0 +1,2 @@
+export * from './receive-channel-message.command';
+export * from './receive-channel-message.handler';

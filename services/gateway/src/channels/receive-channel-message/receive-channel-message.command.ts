@@ -1,0 +1,5 @@
+import type { InboundChannelMessage } from '../inbound-channel-message';
+
+export class ReceiveChannelMessageCommand {
+  constructor(readonly message: InboundChannelMessage) {}
+}

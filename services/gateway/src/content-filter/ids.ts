@@ -1,0 +1,1 @@
+export { ID_GENERATOR, type IdGenerator } from '../conversations/ids';

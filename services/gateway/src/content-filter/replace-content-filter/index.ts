@@ -1,0 +1,2 @@
+export * from './replace-content-filter.command';
+export * from './replace-content-filter.handler';
