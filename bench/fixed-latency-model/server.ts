@@ -8,7 +8,9 @@
  *
  * Routes: GET /health, GET /v1/models, POST /v1/chat/completions (SSE when `stream`, with `usage` in a
  * last chunk when `stream_options.include_usage`), GET /stats (per request: arrival, first token and
- * end times, keyed by the last user message), DELETE /stats. Node http only, no dependencies.
+ * end times, keyed by the last user message; and `concurrency`: completions open now and the most open at
+ * once, which is how a test sees the engine's model calls in flight), DELETE /stats (clears both).
+ * Node http only, no dependencies.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -33,6 +35,12 @@ export interface RequestStat {
   aborted: boolean;
 }
 
+/** Chat completions open at once: now, and the most since the last reset. */
+export interface Concurrency {
+  current: number;
+  max: number;
+}
+
 interface ChatRequest {
   messages?: { role?: unknown; content?: unknown }[];
   max_tokens?: unknown;
@@ -49,10 +57,12 @@ const WORDS = ['Thanks', ' for', ' waiting', ',', ' your', ' order', ' is', ' on
 export function createFixedLatencyServer(settings: FixedLatencySettings): {
   server: Server;
   stats: RequestStat[];
+  concurrency: Concurrency;
 } {
   const stats: RequestStat[] = [];
+  const concurrency: Concurrency = { current: 0, max: 0 };
   const server = createServer((req, res) => {
-    handle(req, res, settings, stats).catch((error: unknown) => {
+    handle(req, res, settings, stats, concurrency).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: { message: String(error) } });
       else res.destroy();
     });
@@ -60,7 +70,7 @@ export function createFixedLatencyServer(settings: FixedLatencySettings): {
   // Many concurrent streams on loopback: never let Node's defaults cut them.
   server.keepAliveTimeout = 60_000;
   server.requestTimeout = 0;
-  return { server, stats };
+  return { server, stats, concurrency };
 }
 
 async function handle(
@@ -68,6 +78,7 @@ async function handle(
   res: ServerResponse,
   settings: FixedLatencySettings,
   stats: RequestStat[],
+  concurrency: Concurrency,
 ): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://model').pathname;
   if (req.method === 'GET' && path === '/health') return json(res, 200, { status: 'ok' });
@@ -77,13 +88,19 @@ async function handle(
       data: [{ id: settings.model, object: 'model', created: 0, owned_by: 'bench' }],
     });
   }
-  if (req.method === 'GET' && path === '/stats') return json(res, 200, { settings, requests: stats });
+  if (req.method === 'GET' && path === '/stats')
+    return json(res, 200, { settings, concurrency, requests: stats });
   if (req.method === 'DELETE' && path === '/stats') {
     stats.length = 0;
+    concurrency.max = concurrency.current;
     return json(res, 204, null);
   }
   if (req.method === 'POST' && path === '/v1/chat/completions') {
     const arrivedAt = now();
+    // Open from arrival until the response closes (ended or abandoned by the client).
+    concurrency.current++;
+    concurrency.max = Math.max(concurrency.max, concurrency.current);
+    res.once('close', () => concurrency.current--);
     let body: ChatRequest;
     try {
       body = JSON.parse(await readBody(req)) as ChatRequest;

@@ -55,4 +55,8 @@ llm_demo_service_env() {
   echo "LLM_MODEL=$LLM_DEMO_MODEL_ID"
   echo "LLM_API_KEY=$LLM_DEMO_API_KEY"
   echo "LLM_SLOTS=$LLM_DEMO_SLOTS"
+  # CPU generation on a laptop's two cores, beside the whole stack: a 256-token reply at a few tokens a
+  # second outlasts the production deadlines (60 s, 15 s to the first token), which are for GPU servers.
+  echo "LLM_TIMEOUT_MS=180000"
+  echo "LLM_FIRST_TOKEN_TIMEOUT_MS=60000"
 }
