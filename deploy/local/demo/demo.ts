@@ -21,11 +21,11 @@ const { values: args } = parseArgs({
 const baseUrl = args['base-url'] ?? 'http://127.0.0.1:3000';
 const apiKey = args['api-key'] ?? process.env.CONVO_API_KEY ?? '';
 const timeoutMs = Number(args['timeout-ms']);
-// Order numbers in the shape the order_id slot accepts (E + 14 digits), so the bot has what it needs
-// and the model answers; another shape would get the bot's question for the number instead.
+// Questions the default intents route to the model (order status, with the order number in the shape
+// the order_id slot accepts, E + 14 digits); a missing detail would get the bot's question for it instead.
 const TURNS = [
   { label: '中文', text: '你好！我的包裹什么时候能到？订单号是 E20261128004512。' },
-  { label: 'English', text: 'Hi! Can I change the delivery address for order E20261128004512?' },
+  { label: 'English', text: 'Hi! When will my order E20261128004512 arrive? I need it before Friday.' },
 ];
 
 type Answer =
