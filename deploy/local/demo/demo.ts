@@ -14,7 +14,9 @@ const { values: args } = parseArgs({
     'base-url': { type: 'string', default: 'http://127.0.0.1:3000' },
     'api-key': { type: 'string' },
     brokers: { type: 'string', default: '127.0.0.1:9092' },
-    'timeout-ms': { type: 'string', default: '120000' },
+    // Above the local stack's reply deadline (LLM_TIMEOUT_MS=180000, components/llm-demo.sh), so a slow
+    // CPU reply ends as the engine decides, not cut off by the demo.
+    'timeout-ms': { type: 'string', default: '240000' },
   },
 });
 
