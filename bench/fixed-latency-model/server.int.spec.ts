@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { createFixedLatencyServer, type RequestStat } from './server';
+import { createFixedLatencyServer, type Concurrency, type RequestStat } from './server';
 
 /** The fixed-latency server as the inference service reads it: through the `openai` client. */
 describe('fixed-latency model server', () => {
-  const { server, stats, embeddingStats } = createFixedLatencyServer({
+  const { server, stats, embeddingStats, concurrency } = createFixedLatencyServer({
     ttftMs: 5,
     tokensPerSecond: 1000,
     replyTokens: 6,
@@ -77,9 +77,22 @@ describe('fixed-latency model server', () => {
     expect((await client.models.list()).data.map((model) => model.id)).toEqual(['fixed-latency']);
 
     const response = await fetch(`${baseUrl}/stats`);
-    const body = (await response.json()) as { requests: RequestStat[] };
+    const body = (await response.json()) as { requests: RequestStat[]; concurrency: Concurrency };
     expect(body.requests.map((entry) => entry.key)).toEqual(['turn-1', 'turn-2']);
+    expect(body.concurrency.max).toBe(1);
     expect((await fetch(`${baseUrl}/stats`, { method: 'DELETE' })).status).toBe(204);
     expect(stats).toHaveLength(0);
+  });
+
+  it('counts the completions open at once, the most since the last reset', async () => {
+    const ask = (key: string) =>
+      client.chat.completions.create({ model: 'fixed-latency', messages: [{ role: 'user', content: key }] });
+    await Promise.all(['a', 'b', 'c'].map(ask));
+    expect(concurrency.max).toBe(3);
+    await ask('d');
+    expect(concurrency.max).toBe(3);
+    await fetch(`${baseUrl}/stats`, { method: 'DELETE' });
+    await ask('e');
+    expect(concurrency.max).toBe(1);
   });
 });

@@ -9,8 +9,9 @@
  * Routes: GET /health, GET /v1/models, POST /v1/chat/completions (SSE when `stream`, with `usage` in a
  * last chunk when `stream_options.include_usage`), POST /v1/embeddings (after --embedding-ms, vectors
  * hashed from the text's character n-grams: deterministic, and similar texts are near), GET /stats (per
- * request: arrival, first token and end times, keyed by the last user message or the first input),
- * DELETE /stats. Node http only, no dependencies.
+ * request: arrival, first token and end times, keyed by the last user message or the first input; and
+ * `concurrency`: completions open now and the most open at once, which is how a test sees the engine's
+ * model calls in flight), DELETE /stats (clears them). Node http only, no dependencies.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -20,9 +21,10 @@ export interface FixedLatencySettings {
   tokensPerSecond: number;
   replyTokens: number;
   model: string;
-  /** Time every /v1/embeddings request takes, however many inputs it has. */
-  embeddingMs: number;
-  embeddingDimensions: number;
+  /** Time every /v1/embeddings request takes, however many inputs it has (default 5). */
+  embeddingMs?: number;
+  /** Length of its vectors (default 384). */
+  embeddingDimensions?: number;
 }
 
 /** One /v1/embeddings request (epoch ms). */
@@ -47,6 +49,12 @@ export interface RequestStat {
   aborted: boolean;
 }
 
+/** Chat completions open at once: now, and the most since the last reset. */
+export interface Concurrency {
+  current: number;
+  max: number;
+}
+
 interface ChatRequest {
   messages?: { role?: unknown; content?: unknown }[];
   max_tokens?: unknown;
@@ -64,11 +72,13 @@ export function createFixedLatencyServer(settings: FixedLatencySettings): {
   server: Server;
   stats: RequestStat[];
   embeddingStats: EmbeddingStat[];
+  concurrency: Concurrency;
 } {
   const stats: RequestStat[] = [];
   const embeddingStats: EmbeddingStat[] = [];
+  const concurrency: Concurrency = { current: 0, max: 0 };
   const server = createServer((req, res) => {
-    handle(req, res, settings, stats, embeddingStats).catch((error: unknown) => {
+    handle(req, res, settings, stats, embeddingStats, concurrency).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: { message: String(error) } });
       else res.destroy();
     });
@@ -76,7 +86,7 @@ export function createFixedLatencyServer(settings: FixedLatencySettings): {
   // Many concurrent streams on loopback: never let Node's defaults cut them.
   server.keepAliveTimeout = 60_000;
   server.requestTimeout = 0;
-  return { server, stats, embeddingStats };
+  return { server, stats, embeddingStats, concurrency };
 }
 
 async function handle(
@@ -85,6 +95,7 @@ async function handle(
   settings: FixedLatencySettings,
   stats: RequestStat[],
   embeddingStats: EmbeddingStat[],
+  concurrency: Concurrency,
 ): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://model').pathname;
   if (req.method === 'GET' && path === '/health') return json(res, 200, { status: 'ok' });
@@ -95,15 +106,20 @@ async function handle(
     });
   }
   if (req.method === 'GET' && path === '/stats') {
-    return json(res, 200, { settings, requests: stats, embeddings: embeddingStats });
+    return json(res, 200, { settings, concurrency, requests: stats, embeddings: embeddingStats });
   }
   if (req.method === 'DELETE' && path === '/stats') {
     stats.length = 0;
     embeddingStats.length = 0;
+    concurrency.max = concurrency.current;
     return json(res, 204, null);
   }
   if (req.method === 'POST' && path === '/v1/chat/completions') {
     const arrivedAt = now();
+    // Open from arrival until the response closes (ended or abandoned by the client).
+    concurrency.current++;
+    concurrency.max = Math.max(concurrency.max, concurrency.current);
+    res.once('close', () => concurrency.current--);
     let body: ChatRequest;
     try {
       body = JSON.parse(await readBody(req)) as ChatRequest;
@@ -129,12 +145,12 @@ async function handle(
     // The `openai` client asks for base64 (little-endian float32) unless told otherwise.
     const base64 = body.encoding_format === 'base64';
     const data = inputs.map((input, index) => {
-      const vector = hashedEmbedding(input, settings.embeddingDimensions);
+      const vector = hashedEmbedding(input, settings.embeddingDimensions ?? 384);
       const embedding = base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
       return { object: 'embedding', index, embedding };
     });
     await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, arrivedAt + settings.embeddingMs - now())),
+      setTimeout(resolve, Math.max(0, arrivedAt + (settings.embeddingMs ?? 5) - now())),
     );
     stat.endedAt = now();
     return json(res, 200, {

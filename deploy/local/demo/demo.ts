@@ -1,31 +1,52 @@
 /**
  * A demo conversation through the running stack, as a contact-centre frontend would hold it:
  * open a conversation over REST, subscribe on the WebSocket, send a Chinese and an English message,
- * print each reply as it streams, then show where to look next.
+ * print each answer (the model's reply as it streams, or the bot's question when a detail is missing),
+ * then show where to look next.
  *   node dist/deploy/local/demo/demo.js --base-url http://127.0.0.1:3000 --api-key cek_... [--brokers 127.0.0.1:9092]
  */
 import { parseArgs } from 'node:util';
-import { GatewayClient, type GatewaySocket } from '@libs/client';
+import type { EventOfType } from '@contracts';
+import { GatewayClient, ReplyFailedError, type GatewaySocket } from '@libs/client';
 
 const { values: args } = parseArgs({
   options: {
     'base-url': { type: 'string', default: 'http://127.0.0.1:3000' },
     'api-key': { type: 'string' },
     brokers: { type: 'string', default: '127.0.0.1:9092' },
-    'timeout-ms': { type: 'string', default: '120000' },
+    // Above the local stack's reply deadline (LLM_TIMEOUT_MS=180000, components/llm-demo.sh), so a slow
+    // CPU reply ends as the engine decides, not cut off by the demo.
+    'timeout-ms': { type: 'string', default: '240000' },
   },
 });
 
 const baseUrl = args['base-url'] ?? 'http://127.0.0.1:3000';
 const apiKey = args['api-key'] ?? process.env.CONVO_API_KEY ?? '';
 const timeoutMs = Number(args['timeout-ms']);
+// Questions the default intents route to the model (order status, with the order number in the shape
+// the order_id slot accepts, E + 14 digits); a missing detail would get the bot's question for it instead.
 const TURNS = [
-  { label: '中文', text: '你好！我的包裹什么时候能到？订单号是 CN-20481。' },
-  { label: 'English', text: 'Hi! Can I change the delivery address for order CN-20481?' },
+  { label: '中文', text: '你好！我的包裹什么时候能到？订单号是 E20261128004512。' },
+  { label: 'English', text: 'Hi! When will my order E20261128004512 arrive? I need it before Friday.' },
 ];
 
-/** Prints the reply to `messageId` as its chunks stream in; resolves with the completed reply. */
-async function streamReply(socket: GatewaySocket, messageId: string) {
+type Answer =
+  | { kind: 'reply'; event: EventOfType<'conversation.reply-completed.v2'> }
+  | { kind: 'question'; event: EventOfType<'conversation.bot-message-sent.v1'> };
+
+/** The bot's question answering `messageId` (a template asking for a missing detail), once it arrived. */
+function questionFor(socket: GatewaySocket, messageId: string): Answer | undefined {
+  const event = socket
+    .eventsOfType('conversation.bot-message-sent.v1')
+    .find((sent) => sent.data.inReplyTo.includes(messageId));
+  return event && { kind: 'question', event };
+}
+
+/**
+ * Prints the answer to `messageId`: the model's reply as its chunks stream in, or the bot's question.
+ * A failed reply rejects with ReplyFailedError.
+ */
+async function streamAnswer(socket: GatewaySocket, messageId: string): Promise<Answer> {
   const stop = socket.onFrame(({ frame }) => {
     const turnId = socket.turnFor(messageId)?.data.turnId;
     if (frame.type !== 'event' || turnId === undefined) return;
@@ -34,7 +55,15 @@ async function streamReply(socket: GatewaySocket, messageId: string) {
       process.stdout.write(event.data.text);
   });
   try {
-    return await socket.waitForReply(messageId, { timeoutMs });
+    const end = await socket.until(() => socket.turnEndFor(messageId) ?? questionFor(socket, messageId), {
+      timeoutMs,
+    });
+    if ('kind' in end) {
+      process.stdout.write(end.event.data.text);
+      return end;
+    }
+    if (end.type === 'conversation.reply-failed.v1') throw new ReplyFailedError(end);
+    return { kind: 'reply', event: end };
   } finally {
     stop();
   }
@@ -58,10 +87,12 @@ async function main(): Promise<void> {
     const started = performance.now();
     const accepted = await client.sendMessage(id, turn.text);
     process.stdout.write('assistant (streaming): ');
-    const reply = await streamReply(socket, accepted.messageId);
-    const elapsed = performance.now() - started;
+    const answer = await streamAnswer(socket, accepted.messageId);
+    const elapsed = Math.round(performance.now() - started);
     console.log(
-      `\n-> reply from ${reply.data.model} in ${Math.round(elapsed)} ms end to end (model ${Math.round(reply.data.timings.totalMs)} ms)`,
+      answer.kind === 'reply'
+        ? `\n-> reply from ${answer.event.data.model} in ${elapsed} ms end to end (model ${Math.round(answer.event.data.timings.totalMs)} ms)`
+        : `\n-> the bot asks for ${answer.event.data.slot ?? 'more'} (template ${answer.event.data.template}) after ${elapsed} ms`,
     );
   }
   socket.close();

@@ -19,6 +19,7 @@ mkdir -p "$STACK_CACHE" "$STACK_DATA" "$STACK_RUN" "$STACK_LOGS"
 : "${LLM_PORT:=18080}"
 : "${EMBEDDINGS_PORT:=18081}"
 : "${LLM_FALLBACK_PORT:=18082}"
+: "${LLM_DEMO_PORT:=18083}"
 
 log() { printf '\033[1;34m[stack]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[stack] error:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -7,6 +7,8 @@ for component in "$REPO_ROOT"/deploy/local/components/*.sh; do
 done
 
 INFRA=(postgres kafka elasticsearch milvus embeddings llm llm_fallback)
+# Servers only the services need, not the tests: started by `up` without --infra.
+SERVICE_INFRA=(llm_demo)
 SERVICES=(gateway sessions inference retrieval audit)
 STACK_ENV="$STACK_HOME/stack.env"
 DEMO_TENANT_FILE="$STACK_HOME/demo-tenant.json"
@@ -27,8 +29,10 @@ ensure_build() {
   (cd "$REPO_ROOT" && npm run --silent build) || die "build failed"
 }
 
-# Installs every component; the llama.cpp build (minutes on a cold cache) runs beside the others.
+# Installs every component (with `all`, also SERVICE_INFRA); the llama.cpp build (minutes on a cold
+# cache) runs beside the others.
 install_infra() {
+  local mode="${1:-infra}"
   local llm_log="$STACK_LOGS/llm-install.log" llm_pid
   # apt and pip are not safe to run twice at once: fetch the build tools before going parallel.
   apt_install curl git cmake make g++
@@ -40,12 +44,15 @@ install_infra() {
   milvus_install
   embeddings_install
   llm_fallback_install
+  [[ "$mode" == infra ]] || llm_demo_install
   if ! wait "$llm_pid"; then tail -n 30 "$llm_log" >&2; die "llm install failed (log: $llm_log)"; fi
 }
 
 start_infra() {
-  local name
+  local mode="${1:-infra}" name
   for name in "${INFRA[@]}"; do "${name}_start"; done
+  if [[ "$mode" == infra ]]; then return 0; fi
+  for name in "${SERVICE_INFRA[@]}"; do "${name}_start"; done
 }
 
 # The audit log's Ed25519 key for the local stack: made once, kept with the data (purge deletes it,
@@ -95,6 +102,9 @@ service_ready() {
 
 start_services() {
   load_stack_env
+  # The services answer with the demo model; stack.env keeps the tests' small one.
+  local line
+  while IFS= read -r line; do export "${line?}"; done < <(llm_demo_service_env)
   (cd "$REPO_ROOT" && node dist/libs/platform/src/cli/init.js) >>"$STACK_LOGS/init.log" 2>&1 \
     || die "init (migrations, topics) failed (log: $STACK_LOGS/init.log)"
   local name

@@ -9,6 +9,9 @@ const POLICY: ReplyPolicy = {
   historyLimit: 12,
   maxTokens: 256,
 };
+/** The policy's prompt with the note a reply to an English message ends with. */
+const ENGLISH_SYSTEM =
+  "You are a support assistant.\n\nThe customer's last message is in English: write your reply in English.";
 
 function decideError(command: ConversationCommand, events = new ConversationStreamBuilder().events): unknown {
   try {
@@ -210,7 +213,7 @@ describe('decideReply', () => {
         turnId,
         inReplyTo: messageIds,
         prompt: [
-          { role: 'system', content: 'You are a support assistant.' },
+          { role: 'system', content: ENGLISH_SYSTEM },
           { role: 'user', content: 'hello' },
           { role: 'user', content: 'is anyone there?' },
         ],
@@ -260,7 +263,7 @@ describe('decideReply', () => {
     const event = requested(decideReply(fold(given.events), { ...POLICY, historyLimit: 2 }));
 
     expect(event.data.prompt).toEqual([
-      { role: 'system', content: 'You are a support assistant.' },
+      { role: 'system', content: ENGLISH_SYSTEM },
       { role: 'assistant', content: 'first answer' },
       { role: 'user', content: 'second question' },
     ]);
@@ -272,7 +275,28 @@ describe('decideReply', () => {
 
     const event = requested(decideReply(fold(given.events), { ...POLICY, historyLimit: 0 }));
 
-    expect(event.data.prompt).toEqual([{ role: 'system', content: 'You are a support assistant.' }]);
+    expect(event.data.prompt).toEqual([{ role: 'system', content: ENGLISH_SYSTEM }]);
+  });
+
+  it('names the language of the customer’s last message last in the system prompt, whatever came before', () => {
+    const given = new ConversationStreamBuilder();
+    given.started();
+    const m1 = given.message('我的包裹到哪了？');
+    const { data: t1 } = given.replyRequested([m1.data.messageId]);
+    given.replyCompleted(t1.turnId, '请提供订单号。');
+    given.message('Can I change the address for order E20261128004512?');
+
+    const english = requested(decideReply(fold(given.events), POLICY));
+    const chinese = requested(
+      decideReply(fold(answeringWith('订单 E20261128004512 还没到').given.events), POLICY),
+    );
+    const unknown = requested(decideReply(fold(answeringWith('12345 ?').given.events), POLICY));
+
+    expect(english.data.prompt[0]?.content).toBe(ENGLISH_SYSTEM);
+    expect(chinese.data.prompt[0]?.content).toBe(
+      "You are a support assistant.\n\nThe customer's last message is in Chinese: write your reply in Chinese.",
+    );
+    expect(unknown.data.prompt[0]?.content).toBe('You are a support assistant.');
   });
 
   // The transcript is in stream order, so a message that arrived while the previous turn was generating

@@ -9,8 +9,9 @@ export const SessionsConfigSchema = z.object({
     .string()
     .min(1)
     .default(
-      'You are a helpful, concise customer-service assistant. Reply in the language the customer writes in ' +
-        '(Chinese or English). If you do not know, say so and offer to connect a human agent.',
+      // No language here: each reply request names the customer's (conversation.decider.ts).
+      'You are a helpful, concise customer-service assistant. If you do not know, say so and offer to ' +
+        'connect a human agent.',
     ),
   HISTORY_LIMIT: z.coerce.number().int().min(1).max(100).default(12),
   REPLY_MAX_TOKENS: z.coerce.number().int().min(16).max(4096).default(256),
