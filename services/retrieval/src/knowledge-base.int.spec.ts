@@ -14,7 +14,13 @@ import {
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
 import { TcpProxy, createTenantWithKey, createTestDatabase, type TestDatabase } from '@test/support';
-import { BackendBreakers, Embedder, KeywordIndex, VectorIndex } from '@libs/knowledge-search';
+import {
+  BackendBreakers,
+  Embedder,
+  KeywordIndex,
+  QueryEmbeddingCache,
+  VectorIndex,
+} from '@libs/knowledge-search';
 import { DeleteDocumentCommand, DeleteDocumentHandler } from './delete-document';
 import { IndexDocumentCommand, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';
@@ -60,7 +66,7 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
   let search: SearchKnowledgeHandler;
 
   const indexer = (batchSize: number, embed: Embedder = embedder) =>
-    new IndexDocumentHandler(store(), files, checkpoints, keywords, vectors, embed, batchSize);
+    new IndexDocumentHandler(store(), files, checkpoints, keywords, vectors, embed, batchSize, true);
   const store = () => new PostgresEventStore(db.dataSource);
 
   async function upload(
@@ -111,6 +117,8 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
       breakers,
       new FixedSearchWeights(),
       new KeepFusedOrder(),
+      // No cache: the outage tests below must reach the embeddings server every time.
+      new QueryEmbeddingCache(0),
     );
   }, 60_000);
 
@@ -280,6 +288,7 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
       fast,
       new FixedSearchWeights(),
       new KeepFusedOrder(),
+      new QueryEmbeddingCache(0),
     );
     milvusProxy.cut();
     try {
