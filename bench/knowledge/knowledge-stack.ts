@@ -26,6 +26,8 @@ export interface KnowledgeStack {
   keywords: KeywordIndex;
   vectors: VectorIndex;
   logDir: string;
+  /** Kills and starts retrieval again: a fresh process, with nothing cached. */
+  restartRetrieval(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,8 @@ export async function startKnowledgeStack(
       env('MILVUS_ADDRESS'),
       knowledgeIndex,
       Number(env('EMBEDDINGS_DIMENSIONS')),
-      120_000,
+      // Building the HNSW index over 100k rows takes minutes on the shared machine.
+      30 * 60_000,
     );
     cleanups.push(async () => {
       await Promise.allSettled([keywords.drop(), vectors.drop()]);
@@ -91,6 +94,7 @@ export async function startKnowledgeStack(
       keywords,
       vectors,
       logDir,
+      restartRetrieval: () => services.restart('retrieval'),
       stop,
     };
   } catch (error) {
