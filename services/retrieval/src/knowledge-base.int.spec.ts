@@ -260,6 +260,44 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
     expect(new Set(progress).size).toBe(progress.length);
   });
 
+  it('a repeated question is searched with its cached query embedding, even with the embeddings server cut off', async () => {
+    const embeddingsProxy = new TcpProxy('127.0.0.1', Number(new URL(env('EMBEDDINGS_BASE_URL')).port));
+    await embeddingsProxy.start();
+    const viaProxy = new Embedder(
+      embeddingsProxy.via(env('EMBEDDINGS_BASE_URL')),
+      'none',
+      env('EMBEDDINGS_MODEL'),
+      Number(env('EMBEDDINGS_DIMENSIONS')),
+    );
+    const handler = new SearchKnowledgeHandler(
+      keywords,
+      vectors,
+      viaProxy,
+      new BackendBreakers({ timeoutMs: 5_000, failuresToOpen: 5, openForMs: 30_000 }),
+      new FixedSearchWeights(),
+      new KeepFusedOrder(),
+      new QueryEmbeddingCache(10),
+    );
+    try {
+      const first = await handler.execute(new SearchKnowledgeQuery('acme', 'how long is the return window?'));
+      expect(first.degraded.vector).toBe(false);
+      expect(first.results.length).toBeGreaterThan(0);
+      embeddingsProxy.cut();
+      const again = await handler.execute(
+        new SearchKnowledgeQuery('acme', '  how long is the  return window？'),
+      );
+      expect(again.degraded.vector).toBe(false);
+      expect(again.results.map((hit) => [hit.documentId, hit.chunkIndex])).toEqual(
+        first.results.map((hit) => [hit.documentId, hit.chunkIndex]),
+      );
+      const other = await handler.execute(new SearchKnowledgeQuery('acme', 'can I pay by invoice?'));
+      expect(other.degraded).toEqual({ keyword: false, vector: true });
+    } finally {
+      embeddingsProxy.restore();
+      await embeddingsProxy.stop();
+    }
+  });
+
   it('one backend down: the other answers, marked degraded; both down: no results, degraded both', async () => {
     const query = 'how long do I have to send an item back?';
     esProxy.cut();
@@ -301,43 +339,6 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
       expect(stillOpen.results.length).toBeGreaterThan(0);
     } finally {
       milvusProxy.restore();
-    }
-  });
-
-  it('a repeated question is searched with its cached query embedding, even with the embeddings server cut off', async () => {
-    const embeddingsProxy = new TcpProxy('127.0.0.1', Number(new URL(env('EMBEDDINGS_BASE_URL')).port));
-    await embeddingsProxy.start();
-    const viaProxy = new Embedder(
-      embeddingsProxy.via(env('EMBEDDINGS_BASE_URL')),
-      'none',
-      env('EMBEDDINGS_MODEL'),
-      Number(env('EMBEDDINGS_DIMENSIONS')),
-    );
-    const handler = new SearchKnowledgeHandler(
-      keywords,
-      vectors,
-      viaProxy,
-      new BackendBreakers({ timeoutMs: 5_000, failuresToOpen: 5, openForMs: 30_000 }),
-      new FixedSearchWeights(),
-      new KeepFusedOrder(),
-      new QueryEmbeddingCache(10),
-    );
-    try {
-      const first = await handler.execute(new SearchKnowledgeQuery('acme', 'how long is the return window?'));
-      expect(first.degraded.vector).toBe(false);
-      embeddingsProxy.cut();
-      const again = await handler.execute(
-        new SearchKnowledgeQuery('acme', '  how long is the  return window？'),
-      );
-      expect(again.degraded.vector).toBe(false);
-      expect(again.results.map((hit) => [hit.documentId, hit.chunkIndex])).toEqual(
-        first.results.map((hit) => [hit.documentId, hit.chunkIndex]),
-      );
-      const other = await handler.execute(new SearchKnowledgeQuery('acme', 'can I pay by invoice?'));
-      expect(other.degraded).toEqual({ keyword: false, vector: true });
-    } finally {
-      embeddingsProxy.restore();
-      await embeddingsProxy.stop();
     }
   });
 });
