@@ -19,9 +19,16 @@ const HNSW_INDEX = {
 
 /**
  * The SDK pings every 10 s even with no call in flight; Milvus answers that with GOAWAY ("excess pings")
- * and grpc-js logs it, also after the client was closed. Ping only while calls are in flight, once a minute.
+ * and grpc-js logs it, also after the client was closed. Ping only while calls are in flight, once a
+ * minute, or less often than the call timeout when that is longer: Milvus Lite also answers a few pings
+ * within one long call (an index build of minutes) with GOAWAY, which fails the call (RESOURCE_EXHAUSTED).
  */
-const CHANNEL_OPTIONS = { 'grpc.keepalive_time_ms': 60_000, 'grpc.keepalive_permit_without_calls': 0 };
+function channelOptions(timeoutMs: number) {
+  return {
+    'grpc.keepalive_time_ms': Math.max(60_000, timeoutMs),
+    'grpc.keepalive_permit_without_calls': 0,
+  };
+}
 
 /**
  * Dense vectors over tenant knowledge bases (Milvus): one collection whose partition key is the tenant,
@@ -41,7 +48,7 @@ export class VectorIndex {
       address,
       timeout: timeoutMs,
       logLevel: 'warn',
-      channelOptions: CHANNEL_OPTIONS,
+      channelOptions: channelOptions(timeoutMs),
     });
   }
 
