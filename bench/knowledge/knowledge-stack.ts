@@ -54,7 +54,8 @@ export async function startKnowledgeStack(
     cleanups.push(() => db.drop());
     await kafka.ensureTopics();
     const tenantId = 'bench';
-    const apiKey = await createTenantWithKey(db.dataSource, tenantId);
+    // An agent's key: uploading and deleting documents is not for frontend keys.
+    const apiKey = await createTenantWithKey(db.dataSource, tenantId, 'agent');
     const keywords = new KeywordIndex(env('ELASTICSEARCH_URL'), knowledgeIndex, 120_000);
     const vectors = new VectorIndex(
       env('MILVUS_ADDRESS'),
