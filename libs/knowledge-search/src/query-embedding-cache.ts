@@ -33,9 +33,9 @@ export class QueryEmbeddingCache {
 }
 
 /**
- * The text a query is embedded and cached as: Unicode NFKC (full-width letters, digits and punctuation,
- * common in Chinese input, become their ASCII forms) and whitespace collapsed. Case is kept: the model
- * sees it, so "Apple" and "apple" may embed differently.
+ * The cache key of a query: Unicode NFKC (full-width letters, digits and punctuation, common in Chinese
+ * input, become their ASCII forms) and whitespace collapsed. Only the key: the embeddings server still
+ * gets the text as typed, so a miss searches exactly as without the cache. Case is kept: the model sees it.
  */
 export function normaliseQuery(text: string): string {
   return text.normalize('NFKC').replace(/\s+/g, ' ').trim();

@@ -7,7 +7,6 @@ import {
   KeywordIndex,
   QueryEmbeddingCache,
   VectorIndex,
-  normaliseQuery,
   type ChunkHit,
 } from '@libs/knowledge-search';
 import { Reranker } from './reranker';
@@ -87,9 +86,7 @@ export class SearchKnowledgeHandler {
   private async queryVector(text: string): Promise<number[]> {
     const cached = this.queryVectors.get(text);
     if (cached) return cached;
-    const vector = await this.breakers.run('embeddings', (signal) =>
-      this.embedder.embedQuery(normaliseQuery(text), signal),
-    );
+    const vector = await this.breakers.run('embeddings', (signal) => this.embedder.embedQuery(text, signal));
     this.queryVectors.set(text, vector);
     return vector;
   }
