@@ -26,6 +26,8 @@ export interface KnowledgeStack {
   keywords: KeywordIndex;
   vectors: VectorIndex;
   logDir: string;
+  /** Kills and starts retrieval again: a fresh process, with nothing cached. */
+  restartRetrieval(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,13 +54,15 @@ export async function startKnowledgeStack(
     cleanups.push(() => db.drop());
     await kafka.ensureTopics();
     const tenantId = 'bench';
-    const apiKey = await createTenantWithKey(db.dataSource, tenantId);
+    // An agent's key: uploading and deleting documents is not for frontend keys.
+    const apiKey = await createTenantWithKey(db.dataSource, tenantId, 'agent');
     const keywords = new KeywordIndex(env('ELASTICSEARCH_URL'), knowledgeIndex, 120_000);
     const vectors = new VectorIndex(
       env('MILVUS_ADDRESS'),
       knowledgeIndex,
       Number(env('EMBEDDINGS_DIMENSIONS')),
-      120_000,
+      // Building the HNSW index over 100k rows takes minutes on the shared machine.
+      30 * 60_000,
     );
     cleanups.push(async () => {
       await Promise.allSettled([keywords.drop(), vectors.drop()]);
@@ -91,6 +95,7 @@ export async function startKnowledgeStack(
       keywords,
       vectors,
       logDir,
+      restartRetrieval: () => services.restart('retrieval'),
       stop,
     };
   } catch (error) {

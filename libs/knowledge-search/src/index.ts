@@ -8,3 +8,4 @@ export * from './keyword-index';
 export * from './vector-index';
 export * from './embedder';
 export * from './backend-breakers';
+export * from './query-embedding-cache';

@@ -14,7 +14,13 @@ import {
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
 import { TcpProxy, createTenantWithKey, createTestDatabase, type TestDatabase } from '@test/support';
-import { BackendBreakers, Embedder, KeywordIndex, VectorIndex } from '@libs/knowledge-search';
+import {
+  BackendBreakers,
+  Embedder,
+  KeywordIndex,
+  QueryEmbeddingCache,
+  VectorIndex,
+} from '@libs/knowledge-search';
 import { DeleteDocumentCommand, DeleteDocumentHandler } from './delete-document';
 import { IndexDocumentCommand, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';
@@ -60,7 +66,7 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
   let search: SearchKnowledgeHandler;
 
   const indexer = (batchSize: number, embed: Embedder = embedder) =>
-    new IndexDocumentHandler(store(), files, checkpoints, keywords, vectors, embed, batchSize);
+    new IndexDocumentHandler(store(), files, checkpoints, keywords, vectors, embed, batchSize, true);
   const store = () => new PostgresEventStore(db.dataSource);
 
   async function upload(
@@ -111,6 +117,8 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
       breakers,
       new FixedSearchWeights(),
       new KeepFusedOrder(),
+      // No cache: the outage tests below must reach the embeddings server every time.
+      new QueryEmbeddingCache(0),
     );
   }, 60_000);
 
@@ -252,6 +260,44 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
     expect(new Set(progress).size).toBe(progress.length);
   });
 
+  it('a repeated question is searched with its cached query embedding, even with the embeddings server cut off', async () => {
+    const embeddingsProxy = new TcpProxy('127.0.0.1', Number(new URL(env('EMBEDDINGS_BASE_URL')).port));
+    await embeddingsProxy.start();
+    const viaProxy = new Embedder(
+      embeddingsProxy.via(env('EMBEDDINGS_BASE_URL')),
+      'none',
+      env('EMBEDDINGS_MODEL'),
+      Number(env('EMBEDDINGS_DIMENSIONS')),
+    );
+    const handler = new SearchKnowledgeHandler(
+      keywords,
+      vectors,
+      viaProxy,
+      new BackendBreakers({ timeoutMs: 5_000, failuresToOpen: 5, openForMs: 30_000 }),
+      new FixedSearchWeights(),
+      new KeepFusedOrder(),
+      new QueryEmbeddingCache(10),
+    );
+    try {
+      const first = await handler.execute(new SearchKnowledgeQuery('acme', 'how long is the return window?'));
+      expect(first.degraded.vector).toBe(false);
+      expect(first.results.length).toBeGreaterThan(0);
+      embeddingsProxy.cut();
+      const again = await handler.execute(
+        new SearchKnowledgeQuery('acme', '  how long is the  return window？'),
+      );
+      expect(again.degraded.vector).toBe(false);
+      expect(again.results.map((hit) => [hit.documentId, hit.chunkIndex])).toEqual(
+        first.results.map((hit) => [hit.documentId, hit.chunkIndex]),
+      );
+      const other = await handler.execute(new SearchKnowledgeQuery('acme', 'can I pay by invoice?'));
+      expect(other.degraded).toEqual({ keyword: false, vector: true });
+    } finally {
+      embeddingsProxy.restore();
+      await embeddingsProxy.stop();
+    }
+  });
+
   it('one backend down: the other answers, marked degraded; both down: no results, degraded both', async () => {
     const query = 'how long do I have to send an item back?';
     esProxy.cut();
@@ -280,6 +326,7 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
       fast,
       new FixedSearchWeights(),
       new KeepFusedOrder(),
+      new QueryEmbeddingCache(0),
     );
     milvusProxy.cut();
     try {

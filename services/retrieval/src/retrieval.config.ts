@@ -17,6 +17,14 @@ export const RetrievalConfigSchema = z.object({
     .default('knowledge_chunks'),
   /** Chunks embedded and written per batch while indexing (and per checkpoint). */
   INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Seal Milvus's growing segment after each indexed document, so the HNSW index covers it: needed by
+   * Milvus Lite (the local stack), which seals only at 128 MB; production Milvus seals by itself and
+   * rate-limits flushes, so compose and k8s turn it off.
+   */
+  MILVUS_FLUSH_AFTER_INDEXING: z.stringbool().default(true),
+  /** Query embeddings kept per normalised query text (LRU); 0 turns the cache off. */
+  QUERY_EMBEDDING_CACHE_SIZE: z.coerce.number().int().min(0).default(1_000),
   /** Query-path circuit breakers, one per backend. */
   BREAKER_TIMEOUT_MS: z.coerce.number().int().min(10).default(500),
   BREAKER_FAILURES_TO_OPEN: z.coerce.number().int().min(1).default(5),

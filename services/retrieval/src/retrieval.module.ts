@@ -23,12 +23,18 @@ import {
   BackendBreakers,
   Embedder,
   KeywordIndex,
+  QueryEmbeddingCache,
   SEARCH_BACKENDS,
   VectorIndex,
   type BreakerState,
 } from '@libs/knowledge-search';
 import { DeleteDocumentHandler } from './delete-document';
-import { INGEST_BATCH_SIZE, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
+import {
+  FLUSH_VECTORS_AFTER_INDEXING,
+  INGEST_BATCH_SIZE,
+  IndexDocumentHandler,
+  IndexingCheckpoints,
+} from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';
 import type { RetrievalConfig } from './retrieval.config';
 import { RetrievalEventsController } from './retrieval.events.controller';
@@ -145,11 +151,16 @@ export class RetrievalModule {
         },
         { provide: Reranker, useClass: KeepFusedOrder },
         {
+          provide: QueryEmbeddingCache,
+          useFactory: () => new QueryEmbeddingCache(config.QUERY_EMBEDDING_CACHE_SIZE),
+        },
+        {
           provide: KnowledgeFilesRepository,
           inject: [DataSource],
           useFactory: (db: DataSource) => new KnowledgeFilesRepository(db),
         },
         { provide: INGEST_BATCH_SIZE, useValue: config.INGEST_BATCH_SIZE },
+        { provide: FLUSH_VECTORS_AFTER_INDEXING, useValue: config.MILVUS_FLUSH_AFTER_INDEXING },
         IndexingCheckpoints,
         SearchKnowledgeHandler,
         RetrieveKnowledgeHandler,

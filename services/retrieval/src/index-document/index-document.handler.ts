@@ -24,6 +24,8 @@ import type { IndexDocumentCommand } from './index-document.command';
 import { IndexingCheckpoints } from './indexing-checkpoints.repository';
 
 export const INGEST_BATCH_SIZE = Symbol('INGEST_BATCH_SIZE');
+/** Whether to seal Milvus's growing segment once a document is indexed (see VectorIndex.flush). */
+export const FLUSH_VECTORS_AFTER_INDEXING = Symbol('FLUSH_VECTORS_AFTER_INDEXING');
 
 /**
  * Indexes one revision of a document into both indexes: parse, chunk, embed and write batch by batch,
@@ -44,6 +46,7 @@ export class IndexDocumentHandler {
     @Inject(VectorIndex) private readonly vectors: VectorIndex,
     @Inject(Embedder) private readonly embedder: Embedder,
     @Inject(INGEST_BATCH_SIZE) private readonly batchSize: number,
+    @Inject(FLUSH_VECTORS_AFTER_INDEXING) private readonly flushVectors: boolean,
   ) {
     this.runner = new StreamRunner(store, knowledgeDocumentStream);
   }
@@ -91,6 +94,8 @@ export class IndexDocumentHandler {
     }
 
     await this.removeOtherRevisions(tenantId, documentId, revision);
+    // Once per document, not per batch: sealed segments get the HNSW index, and fewer are better.
+    if (this.flushVectors) await this.vectors.flush();
     await this.record(trigger, { type: 'indexed', chunks: total, embeddingModel: this.embedder.model });
     // Deleted or replaced while this ran: the later event's handler cleans up after it, but a delete
     // that came first in the partition cannot have, so make sure nothing of this revision outlives it.

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KnowledgeSearchResult } from '@contracts';
 import { reciprocalRankFusion } from '@libs/knowledge';
-import { BackendBreakers, Embedder, KeywordIndex, VectorIndex, type ChunkHit } from '@libs/knowledge-search';
+import {
+  BackendBreakers,
+  Embedder,
+  KeywordIndex,
+  QueryEmbeddingCache,
+  VectorIndex,
+  type ChunkHit,
+} from '@libs/knowledge-search';
 import { Reranker } from './reranker';
 import type { SearchKnowledgeQuery } from './search-knowledge.query';
 import { SearchWeights } from './search-weights';
@@ -27,6 +34,7 @@ export class SearchKnowledgeHandler {
     @Inject(BackendBreakers) private readonly breakers: BackendBreakers,
     @Inject(SearchWeights) private readonly weights: SearchWeights,
     @Inject(Reranker) private readonly reranker: Reranker,
+    @Inject(QueryEmbeddingCache) private readonly queryVectors: QueryEmbeddingCache,
   ) {}
 
   async execute(query: SearchKnowledgeQuery): Promise<KnowledgeSearchResult> {
@@ -68,12 +76,19 @@ export class SearchKnowledgeHandler {
   }
 
   private async vectorHits(query: SearchKnowledgeQuery): Promise<ChunkHit[]> {
-    const vector = await this.breakers.run('embeddings', (signal) =>
-      this.embedder.embedQuery(query.text, signal),
-    );
+    const vector = await this.queryVector(query.text);
     return this.breakers.run('milvus', () =>
       this.vectors.search(query.tenantId, vector, CANDIDATES_PER_RETRIEVER),
     );
+  }
+
+  /** A repeated question skips the embeddings server, and its breaker: a cached vector is still good. */
+  private async queryVector(text: string): Promise<number[]> {
+    const cached = this.queryVectors.get(text);
+    if (cached) return cached;
+    const vector = await this.breakers.run('embeddings', (signal) => this.embedder.embedQuery(text, signal));
+    this.queryVectors.set(text, vector);
+    return vector;
   }
 }
 
