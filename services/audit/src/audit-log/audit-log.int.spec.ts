@@ -277,7 +277,10 @@ describe('the audit log on read-all', () => {
 
     it('a changed row', async () => {
       await db.dataSource.query(
-        `UPDATE audit_log_entries SET type = 'conversation.closed.v1' WHERE tenant_id = 'acme' AND index = 7`,
+        // Always a change, whatever event the crash test above left at index 7.
+        `UPDATE audit_log_entries
+            SET type = CASE WHEN type = 'conversation.closed.v1' THEN 'conversation.started.v2' ELSE 'conversation.closed.v1' END
+          WHERE tenant_id = 'acme' AND index = 7`,
       );
       expect(await log.verify('acme')).toMatchObject({
         ok: false,
