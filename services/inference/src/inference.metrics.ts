@@ -83,6 +83,16 @@ export class InferenceMetrics {
         each(this, (backend) => backend.dispatcher.inFlight);
       },
     });
+
+    new Gauge({
+      name: 'convo_canary_split_loads',
+      help: 'Canary split files loaded (1 at boot, +1 per reload that took effect); 0 without a canary',
+      registers: [this.metrics.registry],
+      collect() {
+        const loads = backends.canarySplitLoads;
+        if (loads !== null) this.set(loads);
+      },
+    });
   }
 
   /** The reply's whole-model time by phase (the platform's convo_model_seconds). */

@@ -5,11 +5,13 @@ import { CanarySplit, parseCanarySplit } from './canary-split';
 /** Where the canary split comes from: the current one, whenever a reply is routed. */
 export interface CanarySplitSource {
   current(): CanarySplit;
+  /** Splits loaded so far (1 at boot): a reload shows on /metrics as this number moving on. */
+  readonly loads: number;
 }
 
 /** A split that never changes (tests, and no canary configured). */
 export function fixedCanarySplit(split: CanarySplit): CanarySplitSource {
-  return { current: () => split };
+  return { current: () => split, loads: 1 };
 }
 
 /**
@@ -19,6 +21,7 @@ export function fixedCanarySplit(split: CanarySplit): CanarySplitSource {
  */
 export class CanarySplitFile implements CanarySplitSource {
   private split: CanarySplit;
+  loads = 1;
   private readonly onChange = (current: Stats, previous: Stats): void => {
     if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) this.reload();
   };
@@ -39,6 +42,7 @@ export class CanarySplitFile implements CanarySplitSource {
   reload(): void {
     try {
       this.split = parseCanarySplit(readFileSync(this.path, 'utf8'));
+      this.loads++;
       this.logger.info({ path: this.path }, 'canary split reloaded');
     } catch (error) {
       this.logger.warn({ err: error, path: this.path }, 'canary split not reloaded; the previous one stays');

@@ -56,9 +56,11 @@ describe('canary split', () => {
       writeFileSync(path, '{"tenants":{"t1":0}}');
       source.reload();
       expect(source.current().percentOf('t1')).toBe(0);
+      expect(source.loads).toBe(2);
       writeFileSync(path, '{"tenants":');
       source.reload();
       expect(source.current().percentOf('t1')).toBe(0);
+      expect(source.loads).toBe(2);
     } finally {
       source.close();
     }

@@ -115,6 +115,11 @@ export class ModelBackends {
     return this.canary?.split.current().isCanary(tenantId, conversationId) ?? false;
   }
 
+  /** How many canary splits were loaded (null: no canary). */
+  get canarySplitLoads(): number | null {
+    return this.canary?.split.loads ?? null;
+  }
+
   all(): ModelBackend[] {
     return [
       this.primary,
