@@ -62,6 +62,19 @@ export const InferenceConfigSchema = z
     LLM_FALLBACK_SLOTS: z.coerce.number().int().min(1).max(1_024).default(2),
     /** Tenants whose replies go to the fallback by choice (and to the primary if the fallback fails). */
     LLM_FALLBACK_TENANTS: TenantList,
+    /**
+     * An optional candidate model (canary), tried first for a share of each tenant's conversations set in
+     * LLM_CANARY_SPLIT_FILE (JSON `{ "default": 0, "tenants": { "<tenantId>": 10 } }`, percent), which is
+     * re-read when it changes: promote or roll back by editing it, no restart. A failing canary falls
+     * back to the usual route.
+     */
+    LLM_CANARY_BASE_URL: unsetWhenEmpty(z.url()),
+    LLM_CANARY_API_KEY: unsetWhenEmpty(z.string().min(1)),
+    LLM_CANARY_MODEL: unsetWhenEmpty(z.string().min(1)),
+    LLM_CANARY_SLOTS: z.coerce.number().int().min(1).max(1_024).default(2),
+    LLM_CANARY_SPLIT_FILE: unsetWhenEmpty(z.string().min(1)),
+    /** How often the split file is checked for a change. */
+    LLM_CANARY_SPLIT_POLL_MS: z.coerce.number().int().min(50).default(2_000),
     /** A started stream with no token for this long has stalled and moves to the other backend. */
     LLM_STALL_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     /** Retries on the same backend, with jittered backoff, of a connection error or 5xx before the first token. */
@@ -79,7 +92,14 @@ export const InferenceConfigSchema = z
         if (config[key] === undefined)
           context.addIssue({ code: 'custom', path: [key], message: `required with LLM_FALLBACK_BASE_URL` });
       }
-    } else if (config.LLM_FALLBACK_TENANTS.size > 0) {
+    }
+    if (config.LLM_CANARY_BASE_URL !== undefined) {
+      for (const key of ['LLM_CANARY_API_KEY', 'LLM_CANARY_MODEL', 'LLM_CANARY_SPLIT_FILE'] as const) {
+        if (config[key] === undefined)
+          context.addIssue({ code: 'custom', path: [key], message: `required with LLM_CANARY_BASE_URL` });
+      }
+    }
+    if (config.LLM_FALLBACK_BASE_URL === undefined && config.LLM_FALLBACK_TENANTS.size > 0) {
       context.addIssue({
         code: 'custom',
         path: ['LLM_FALLBACK_TENANTS'],

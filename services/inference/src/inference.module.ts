@@ -3,21 +3,31 @@ import {
   ConsumerModule,
   HealthRegistry,
   KafkaModule,
+  Metrics,
   PlatformModule,
   RelayModule,
+  PINO_LOGGER,
   StoreModule,
+  type Logger,
 } from '@libs/platform';
 import { ContentFilterLists, EventStore } from '@libs/event-store';
 import { GENERATION_SETTINGS, GenerateReplyHandler } from './generate-reply';
 import { InferenceEventsController } from './inference.events.controller';
+import { InferenceMetrics } from './inference.metrics';
 import type { InferenceConfig } from './inference.config';
 import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
 import { EMBEDDINGS_CLIENT, OpenAiCompatibleEmbeddings, type EmbeddingsClient } from './embeddings.client';
 import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 import { ModelDispatcher } from './dispatch';
-import { modelBackend, ModelBackends, type ResilienceSettings } from './backends';
+import {
+  CanarySplitFile,
+  modelBackend,
+  ModelBackends,
+  type CanaryRoute,
+  type ResilienceSettings,
+} from './backends';
 
-function backendsOf(config: InferenceConfig): ModelBackends {
+function backendsOf(config: InferenceConfig, logger: Logger): ModelBackends {
   const resilience: ResilienceSettings = {
     breakerFailures: config.LLM_BREAKER_FAILURES,
     breakerHalfOpenMs: config.LLM_BREAKER_HALF_OPEN_MS,
@@ -46,7 +56,35 @@ function backendsOf(config: InferenceConfig): ModelBackends {
           resilience,
         )
       : null;
-  return new ModelBackends(primary, fallback, config.LLM_FALLBACK_TENANTS);
+  return new ModelBackends(
+    primary,
+    fallback,
+    config.LLM_FALLBACK_TENANTS,
+    canaryOf(config, resilience, logger),
+  );
+}
+
+function canaryOf(
+  config: InferenceConfig,
+  resilience: ResilienceSettings,
+  logger: Logger,
+): CanaryRoute | null {
+  const {
+    LLM_CANARY_BASE_URL: baseURL,
+    LLM_CANARY_API_KEY: apiKey,
+    LLM_CANARY_MODEL: model,
+    LLM_CANARY_SPLIT_FILE: splitFile,
+  } = config;
+  if (!baseURL || !apiKey || !model || !splitFile) return null;
+  return {
+    backend: modelBackend(
+      'canary',
+      new OpenAiCompatibleClient({ baseURL, apiKey, model, temperature: config.LLM_TEMPERATURE }),
+      { slots: config.LLM_CANARY_SLOTS, maxQueuedPerTenant: config.LLM_MAX_QUEUED_PER_TENANT },
+      resilience,
+    ),
+    split: new CanarySplitFile(splitFile, config.LLM_CANARY_SPLIT_POLL_MS, logger),
+  };
 }
 
 class LlmHealth implements OnModuleInit {
@@ -78,7 +116,11 @@ export class InferenceModule {
       ],
       controllers: [InferenceEventsController],
       providers: [
-        { provide: ModelBackends, useValue: backendsOf(config) },
+        {
+          provide: ModelBackends,
+          useFactory: (logger: Logger) => backendsOf(config, logger),
+          inject: [PINO_LOGGER],
+        },
         // Model tasks use the primary, its client and its slots (short calls; no fallback yet).
         {
           provide: LLM_CLIENT,
@@ -114,6 +156,15 @@ export class InferenceModule {
           provide: ContentFilterLists,
           inject: [EventStore],
           useFactory: (store: EventStore) => new ContentFilterLists(store, config.CONTENT_FILTER_REFRESH_MS),
+        },
+        {
+          provide: InferenceMetrics,
+          useFactory: (metrics: Metrics, backends: ModelBackends) => {
+            const inference = new InferenceMetrics(metrics);
+            inference.watch(backends);
+            return inference;
+          },
+          inject: [Metrics, ModelBackends],
         },
         GenerateReplyHandler,
         RunModelTaskHandler,

@@ -10,9 +10,10 @@ import {
 import type { BackendSwitchReason } from '@contracts';
 import { ModelDispatcher, type DispatcherSettings } from '../dispatch';
 import type { LlmClient } from '../llm.client';
+import type { CanarySplitSource } from './canary-split-file';
 
 /** A backend's role; recorded in reply-completed's parts and in switch events. */
-export type BackendName = 'primary' | 'fallback';
+export type BackendName = 'primary' | 'fallback' | 'canary';
 
 /**
  * A failure that is the backend's fault (unreachable, 5xx, too slow, cut off): it counts against the
@@ -85,23 +86,50 @@ export function modelBackend(
   };
 }
 
+/** The optional canary: a candidate model and the share of each tenant's conversations it answers. */
+export interface CanaryRoute {
+  backend: ModelBackend;
+  split: CanarySplitSource;
+}
+
 /**
  * The backends a reply may use, in the order it tries them. Tenants listed in the routing policy go to
- * the fallback by choice (a commercial model they pay for) and fall back on the primary.
+ * the fallback by choice (a commercial model they pay for) and fall back on the primary. A conversation
+ * in the tenant's canary share tries the canary first, then the usual order; the choice hangs on the
+ * conversation id only, and the backend that answered is in reply-completed's parts (`canary`).
  */
 export class ModelBackends {
   constructor(
     readonly primary: ModelBackend,
     readonly fallback: ModelBackend | null,
     private readonly fallbackTenants: ReadonlySet<string> = new Set(),
+    private readonly canary: CanaryRoute | null = null,
   ) {}
 
-  route(tenantId: string): ModelBackend[] {
-    if (!this.fallback) return [this.primary];
-    return this.fallbackTenants.has(tenantId) ? [this.fallback, this.primary] : [this.primary, this.fallback];
+  route(tenantId: string, conversationId: string): ModelBackend[] {
+    const usual = this.usualRoute(tenantId);
+    return this.isCanary(tenantId, conversationId) && this.canary ? [this.canary.backend, ...usual] : usual;
+  }
+
+  isCanary(tenantId: string, conversationId: string): boolean {
+    return this.canary?.split.current().isCanary(tenantId, conversationId) ?? false;
+  }
+
+  /** How many canary splits were loaded (null: no canary). */
+  get canarySplitLoads(): number | null {
+    return this.canary?.split.loads ?? null;
   }
 
   all(): ModelBackend[] {
-    return this.fallback ? [this.primary, this.fallback] : [this.primary];
+    return [
+      this.primary,
+      ...(this.fallback ? [this.fallback] : []),
+      ...(this.canary ? [this.canary.backend] : []),
+    ];
+  }
+
+  private usualRoute(tenantId: string): ModelBackend[] {
+    if (!this.fallback) return [this.primary];
+    return this.fallbackTenants.has(tenantId) ? [this.fallback, this.primary] : [this.primary, this.fallback];
   }
 }

@@ -8,6 +8,7 @@ import { modelBackend, ModelBackends } from '../backends';
 import { OpenAiCompatibleClient } from '../llm.client';
 import { GenerateReplyCommand } from './generate-reply.command';
 import { GenerateReplyHandler } from './generate-reply.handler';
+import { InferenceMetrics } from '../inference.metrics';
 
 /**
  * Fallback against the real servers of the local stack (stack.env): the primary llama-server made
@@ -71,7 +72,7 @@ function handlerWith(store: InMemoryEventStore): GenerateReplyHandler {
       chunkFlushMs: 150,
       chunkMaxChars: 120,
     },
-    new Metrics('inference-fallback-test'),
+    new InferenceMetrics(new Metrics('inference-fallback-test')),
     pino({ level: 'silent' }),
     new ContentFilterLists(store, 1_000),
   );

@@ -20,8 +20,9 @@ import {
   type ReplyOutcome,
 } from '@libs/conversation';
 import { ContentFilterLists, ConversationStreams, EventStore } from '@libs/event-store';
-import { Metrics, PINO_LOGGER, type Logger } from '@libs/platform';
+import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { BackendFault, ModelBackends, type ModelBackend } from '../backends';
+import { InferenceMetrics } from '../inference.metrics';
 import { ModelCallError, type StreamPart } from '../llm.client';
 import { continuationPrompt, RepeatTrimmer } from './continuation';
 import type { GenerateReplyCommand } from './generate-reply.command';
@@ -74,7 +75,7 @@ export class GenerateReplyHandler {
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(ModelBackends) private readonly modelBackends: ModelBackends,
     @Inject(GENERATION_SETTINGS) private readonly settings: GenerationSettings,
-    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(InferenceMetrics) readonly metrics: InferenceMetrics,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
     @Inject(ContentFilterLists) private readonly filters: ContentFilterLists,
   ) {}
@@ -121,10 +122,6 @@ export class GenerateReplyHandler {
 
   get config(): GenerationSettings {
     return this.settings;
-  }
-
-  observe(phase: 'first_token' | 'total', ms: number): void {
-    this.metrics.modelLatency.observe({ phase }, ms / 1000);
   }
 
   warn(details: Record<string, unknown>, message: string): void {
@@ -183,7 +180,11 @@ class TurnGeneration {
 
   /** The outcome to append, or null when the turn is no longer ours. */
   async run(): Promise<ReplyOutcome | null> {
-    const backends = this.handler.backends.route(this.request.tenantId);
+    const { tenantId, conversationId } = this.request;
+    const backends = this.handler.backends.route(tenantId, conversationId);
+    this.handler.metrics.routed(
+      this.handler.backends.isCanary(tenantId, conversationId) ? 'canary' : 'stable',
+    );
     try {
       for (const [index, backend] of backends.entries()) {
         const next = backends[index + 1];
@@ -192,6 +193,7 @@ class TurnGeneration {
           return await this.complete(backend, finished);
         } catch (error) {
           const reason = switchReason(error);
+          if (reason === 'circuit-open') this.handler.metrics.callFailed(backend, reason);
           if (!next || reason === null || this.turnSignal.aborted) throw error;
           this.switchTo(backend, next, reason, error);
         }
@@ -231,6 +233,8 @@ class TurnGeneration {
     const signal = AbortSignal.any([this.turnSignal, call.signal]);
     let timer = setTimeout(() => call.abort(new CallDeadline('first-token-timeout')), firstTokenTimeoutMs);
     let tokens = 0;
+    const calledAt = performance.now();
+    let firstTokenAt: number | null = null;
     try {
       const budget = Math.max(16, maxTokens - this.deltas);
       for await (const part of backend.client.streamChat(messages, budget, signal)) {
@@ -238,6 +242,7 @@ class TurnGeneration {
           clearTimeout(timer);
           timer = setTimeout(() => call.abort(new CallDeadline('stalled')), stallTimeoutMs);
           tokens++;
+          firstTokenAt ??= performance.now();
           this.deliver(trimmer ? trimmer.push(part.text) : part.text);
           continue;
         }
@@ -245,6 +250,12 @@ class TurnGeneration {
         if (trimmer) this.deliver(trimmer.end());
         this.closePart(backend, start, true);
         this.deltas += tokens;
+        this.handler.metrics.callFinished(backend, {
+          firstTokenMs: firstTokenAt === null ? null : firstTokenAt - calledAt,
+          streamMs: performance.now() - calledAt,
+          promptTokens: part.promptTokens ?? 0,
+          completionTokens: Math.max(part.completionTokens ?? 0, tokens),
+        });
         return part;
       }
       throw new ModelCallError('truncated', 'the model stream ended without a finish');
@@ -254,6 +265,7 @@ class TurnGeneration {
       this.closePart(backend, start, false);
       const reason = this.turnSignal.aborted ? null : faultReason(error, call.signal);
       if (reason === null) throw error;
+      this.handler.metrics.callFailed(backend, reason);
       throw new BackendFault(reason, this.delivered.length === start, error);
     }
   }
@@ -291,6 +303,7 @@ class TurnGeneration {
     const rest = this.chunker.drain();
     if (rest !== null) this.emit(replyChunk(turnId, this.attempt, this.chunkIndex++, rest));
     const message = errorMessage(error);
+    this.handler.metrics.switched(from, to, reason);
     this.handler.warn(
       { turnId, attempt: this.attempt, from: from.name, to: to.name, reason, message },
       'reply switched backend',
@@ -321,8 +334,8 @@ class TurnGeneration {
     await this.appends;
     if (this.appendFailure !== null) throw asError(this.appendFailure);
     if (this.superseded.signal.aborted) return null;
-    this.handler.observe('total', totalMs);
-    if (this.firstTokenMs !== null) this.handler.observe('first_token', this.firstTokenMs);
+    this.handler.metrics.observeReply('total', totalMs);
+    if (this.firstTokenMs !== null) this.handler.metrics.observeReply('first_token', this.firstTokenMs);
     return replyCompleted({
       turnId: this.request.data.turnId,
       attempt: this.attempt,

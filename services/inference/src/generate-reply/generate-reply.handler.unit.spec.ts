@@ -16,6 +16,7 @@ import {
 import { CONTINUE_INSTRUCTION } from './continuation';
 import { GenerateReplyCommand } from './generate-reply.command';
 import { GenerateReplyHandler, type GenerationSettings } from './generate-reply.handler';
+import { InferenceMetrics } from '../inference.metrics';
 
 type Appended = { target: AppendTarget; event: PendingEvent };
 
@@ -89,7 +90,7 @@ function setup(
       chunkMaxChars: 8,
       ...settings,
     },
-    new Metrics('inference-test'),
+    new InferenceMetrics(new Metrics('inference-test')),
     pino({ level: 'silent' }),
     { filterOf: () => Promise.resolve(filter) } as unknown as ContentFilterLists,
   );
