@@ -26,6 +26,7 @@ export class SessionsModule {
             systemPrompt: config.SYSTEM_PROMPT,
             historyLimit: config.HISTORY_LIMIT,
             maxTokens: config.REPLY_MAX_TOKENS,
+            contextTokens: config.MODEL_CONTEXT_TOKENS,
           },
         },
         { provide: KNOWLEDGE_WAIT_MS, useValue: config.KNOWLEDGE_WAIT_MS },
