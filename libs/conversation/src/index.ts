@@ -9,3 +9,4 @@ export * from './timers';
 export * from './model-task';
 export * from './content-flags';
 export * from './prompt-budget';
+export * from './answer-cache';
