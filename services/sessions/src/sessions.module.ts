@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { AdvanceConversationHandler, KNOWLEDGE_WAIT_MS, REPLY_POLICY } from './advance-conversation';
+import { AnswerCacheRepository } from './answer-cache';
 import { SESSIONS_TABLES } from './migrations';
 import { TIMER_SETTINGS, TimerRepository, TimerScheduler } from './timers';
 import { SessionsEventsController } from './sessions.events.controller';
@@ -36,6 +37,7 @@ export class SessionsModule {
         },
         TimerRepository,
         TimerScheduler,
+        AnswerCacheRepository,
         AdvanceConversationHandler,
       ],
     };
