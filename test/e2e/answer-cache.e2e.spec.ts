@@ -68,6 +68,15 @@ async function ask(tenant: Tenant, text: string) {
   };
 }
 
+/** The tenant's usable cache entries, in sessions' table. */
+async function cachedAnswers(tenant: Tenant): Promise<number> {
+  const rows: { count: string }[] = await db.dataSource.query(
+    'SELECT count(*) AS count FROM sessions_answer_cache WHERE tenant_id = $1 AND completed',
+    [tenant],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
 beforeAll(async () => {
   for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'MILVUS_ADDRESS']) {
     if (!process.env[key])
@@ -160,6 +169,7 @@ describe('the tenant answer cache', () => {
   });
 
   it('is not used after the tenant uploads a knowledge document', async () => {
+    expect(await cachedAnswers('acme')).toBeGreaterThan(0);
     const content = new TextEncoder().encode('# Warranty\n\nEvery vacuum has a two-year warranty.\n');
     await clientOf('acme').client.uploadDocument('warranty', {
       title: 'Warranty',
@@ -171,6 +181,14 @@ describe('the tenant answer cache', () => {
       async () => (await clientOf('acme').client.getDocument('warranty')).status === 'indexed',
       { timeoutMs: 120_000, intervalMs: 200 },
     );
+
+    // The excerpts retrieved now differ too, which alone changes the key: the emptied cache is what
+    // shows the invalidation itself (and only of this tenant).
+    await waitFor('acme’s cache emptied', async () => (await cachedAnswers('acme')) === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect(await cachedAnswers('globex')).toBeGreaterThan(0);
 
     const after = await ask('acme', SAME_QUESTION);
 
