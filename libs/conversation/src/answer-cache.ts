@@ -52,6 +52,8 @@ export function cacheableTurn(
     question?.role !== 'user' ||
     rest.length > 0 ||
     context.summary !== null ||
+    // Not only the prompt: the budget may have cut earlier turns out of it (prompt-budget.ts).
+    context.transcript.some((entry) => entry.id !== requested.inReplyTo[0]) ||
     Object.keys(context.slots).length > 0 ||
     (intent?.slots.length ?? 0) > 0
   ) {

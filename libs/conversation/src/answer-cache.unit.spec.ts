@@ -94,6 +94,24 @@ describe('cacheableTurn', () => {
     expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
   });
 
+  it('given earlier turns the prompt budget cut out, then the question is still not cacheable', () => {
+    const given = new Dialogue({ ...TURN_POLICY, contextTokens: 1024, maxTokens: 256 }).start();
+    const first = given.say('Is this kettle stainless steel? '.repeat(20));
+    given.classify(first.data.messageId, 'product_question').knowledge(first.data.messageId, []);
+    const turnId = given.lastOf('conversation.reply-requested.v1').data.turnId;
+    given.append(
+      answerFromCache(
+        { turnId, cacheKey: 'a'.repeat(64) },
+        { sourceConversationId: '0', sourceTurnId: '0', text: 'Yes. '.repeat(200) },
+      )[1]!,
+    );
+    const next = given.say('Is this kettle stainless steel?');
+    given.classify(next.data.messageId, 'product_question').knowledge(next.data.messageId, []);
+
+    expect(given.lastOf('conversation.reply-requested.v1').data.prompt).toHaveLength(2);
+    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
+  });
+
   it('given decisions without a reply request, then there is nothing to cache', () => {
     const given = new Dialogue().start();
     given.say('Is this kettle stainless steel?');
