@@ -46,6 +46,8 @@ export const PERSONAL_FIELDS: { readonly [T in StoredEventType]: readonly Person
   'conversation.inactivity-timed-out.v1': [],
   'conversation.knowledge-wait-expired.v1': [],
   'conversation.reply-backend-switched.v1': [],
+  // Ids and a hash only; the reply text is in the reply-completed event that follows, sealed there.
+  'conversation.answer-cache-hit.v1': [],
   'conversation.erased.v1': [],
   'tenant.settings-updated.v1': [],
   'tenant.limits-set.v1': [],

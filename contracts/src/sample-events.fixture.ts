@@ -92,6 +92,12 @@ export const SAMPLE_DATA: { [T in StoredEventType]: StoredData<T> } = {
     deliveredChars: 6,
     message: 'no token for 10000 ms',
   },
+  'conversation.answer-cache-hit.v1': {
+    turnId: TURN_ID,
+    sourceConversationId: '0190f0c2-3b4d-7e8f-9a0b-1c2d3e4f5a6b',
+    sourceTurnId: '0190f0c2-3b4d-7e8f-9a0b-1c2d3e4f5a6c',
+    cacheKey: 'a'.repeat(64),
+  },
   'conversation.reply-failed.v1': {
     turnId: TURN_ID,
     attempt: 2,

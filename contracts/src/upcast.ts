@@ -44,6 +44,7 @@ export function upcast(event: StoredEvent): EngineEvent {
     case 'conversation.inactivity-timed-out.v1':
     case 'conversation.knowledge-wait-expired.v1':
     case 'conversation.reply-backend-switched.v1':
+    case 'conversation.answer-cache-hit.v1':
     case 'tenant.settings-updated.v1':
     case 'tenant.limits-set.v1':
     case 'access.denied.v1':

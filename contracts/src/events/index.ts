@@ -10,6 +10,7 @@ import {
   ReplyRequested,
 } from './conversation.events';
 import { ReplyBackendSwitched, ReplyCompleted } from './reply-generation.events';
+import { AnswerCacheHit } from './answer-cache.events';
 import { TenantSettingsUpdated } from './tenant-settings.events';
 import { TenantLimitsSet } from './tenant-limits.events';
 import { AccessDenied, RawDataRead } from './access.events';
@@ -51,6 +52,7 @@ export * from './understanding.events';
 export * from './access.events';
 export * from './dialogue.events';
 export * from './reply-generation.events';
+export * from './answer-cache.events';
 export * from './knowledge.events';
 export * from './erasure.events';
 export * from './content-filter.events';
@@ -86,6 +88,7 @@ export const EVENT_DEFINITIONS = [
   InactivityTimedOut,
   KnowledgeWaitExpired,
   ReplyBackendSwitched,
+  AnswerCacheHit,
   TenantSettingsUpdated,
   TenantLimitsSet,
   AccessDenied,
@@ -127,6 +130,7 @@ export const ConversationEventSchema = z.discriminatedUnion('type', [
   InactivityTimedOut.schema,
   KnowledgeWaitExpired.schema,
   ReplyBackendSwitched.schema,
+  AnswerCacheHit.schema,
   ConversationErased.schema,
   ContentFlagged.schema,
 ]);

@@ -2,6 +2,7 @@ import { AppError, type Citation, type EventData, type PendingEvent, type Tenant
 import type { ConversationState } from './conversation.state';
 import { contextOf, statusOf } from './conversation.state';
 import { DerivedIds } from './ids';
+import { fitPrompt, promptBudget, type ChatMessage } from './prompt-budget';
 
 /** Commands a frontend can issue. Ids are generated at the edge and passed in, never inside. */
 export type ConversationCommand =
@@ -94,6 +95,11 @@ export interface ReplyPolicy {
   /** How many transcript entries (customer and assistant) the prompt carries. */
   historyLimit: number;
   maxTokens: number;
+  /**
+   * The context window of the smallest model the request may be served by (primary, fallback, canary:
+   * the prompt is decided before routing). llama-server splits `-c` between its `-np` slots.
+   */
+  contextTokens: number;
 }
 
 /** The engine's defaults overridden by what the tenant configured (absent settings keep the default). */
@@ -102,6 +108,7 @@ export function replyPolicyFor(defaults: ReplyPolicy, settings: TenantSettings):
     systemPrompt: settings.systemPrompt ?? defaults.systemPrompt,
     historyLimit: settings.historyLimit ?? defaults.historyLimit,
     maxTokens: settings.replyMaxTokens ?? defaults.maxTokens,
+    contextTokens: defaults.contextTokens,
   };
 }
 
@@ -109,7 +116,8 @@ export function replyPolicyFor(defaults: ReplyPolicy, settings: TenantSettings):
  * The reply request for the waiting customer messages, when no turn is open. The turn id is derived
  * from the messages it answers, so reprocessing yields the same event. The prompt carries the tenant's
  * instructions, the knowledge found for the turn (cited as [n]), the request and its slots, the summary
- * of older turns and the recent turns verbatim: it is recorded exactly as sent.
+ * of older turns and the recent turns verbatim, cut to the model's context window (prompt-budget.ts): it
+ * is recorded exactly as sent.
  */
 export function decideReply(
   state: ConversationState,
@@ -136,11 +144,28 @@ export function decideReply(
     ...transcript.filter((entry) => pending.has(entry.id)),
   ];
   const recent = policy.historyLimit > 0 ? ordered.slice(-policy.historyLimit) : [];
-  const history = recent.map((entry) => ({
-    role: entry.role === 'customer' ? ('user' as const) : ('assistant' as const),
-    content: entry.text,
-  }));
-  const language = languageOf(ordered.at(-1)?.text ?? '');
+  const history = recent.map(chatMessageOf);
+  // The open question goes in even with no history allowed: a reply needs something to answer.
+  const latest = chatMessageOf(ordered.at(-1) ?? { role: 'customer', text: '' });
+  const language = languageOf(latest.content);
+  const { messages } = fitPrompt(
+    {
+      systemPrompt: policy.systemPrompt,
+      knowledge: turn.knowledge.map((hit, index) => `[${index + 1}] ${hit.title}: ${hit.text}`),
+      request: requestLine(context),
+      summary: context.summary?.text ?? null,
+      // Named for each turn, last: a small model follows the conversation's earlier language otherwise (a
+      // 1.5B model answered an English question in Chinese after a Chinese turn in 2 tries of 2 without
+      // this, in English in 3 of 3 with it).
+      closing:
+        language === null
+          ? null
+          : `The customer's last message is in ${language}: write your reply in ${language}.`,
+      history: history.slice(0, -1),
+      latest,
+    },
+    promptBudget(policy.contextTokens, policy.maxTokens),
+  );
   return [
     {
       eventId: DerivedIds.replyRequested(turnId),
@@ -148,10 +173,7 @@ export function decideReply(
       data: {
         turnId,
         inReplyTo: [...context.pendingMessageIds],
-        prompt: [
-          { role: 'system', content: systemContent(policy, context, turn.knowledge, language) },
-          ...history,
-        ],
+        prompt: messages,
         maxTokens: policy.maxTokens,
       },
     },
@@ -168,33 +190,17 @@ export function languageOf(text: string): 'Chinese' | 'English' | null {
   return null;
 }
 
-function systemContent(
-  policy: ReplyPolicy,
-  context: ReturnType<typeof contextOf>,
-  knowledge: readonly Citation[],
-  language: 'Chinese' | 'English' | null,
-): string {
-  const parts = [policy.systemPrompt];
-  if (knowledge.length > 0) {
-    parts.push(
-      'Knowledge base excerpts; answer from them when they apply and cite each one you use as [n]:\n' +
-        knowledge.map((hit, index) => `[${index + 1}] ${hit.title}: ${hit.text}`).join('\n'),
-    );
-  }
-  if (context.intent !== null) {
-    const slots = Object.entries(context.slots).map(([name, slot]) => `${name}: ${String(slot.value)}`);
-    parts.push(
-      `The customer's request: ${context.intent.name}.` +
-        (slots.length > 0 ? ` Details already given: ${slots.join('; ')}.` : ''),
-    );
-  }
-  if (context.summary !== null) parts.push(`Summary of the earlier conversation: ${context.summary.text}`);
-  // Named for each turn, last: a small model follows the conversation's earlier language otherwise (a
-  // 1.5B model answered an English question in Chinese after a Chinese turn in 2 tries of 2 without this,
-  // in English in 3 of 3 with it).
-  if (language !== null)
-    parts.push(`The customer's last message is in ${language}: write your reply in ${language}.`);
-  return parts.join('\n\n');
+function chatMessageOf(entry: { role: string; text: string }): ChatMessage {
+  return { role: entry.role === 'customer' ? 'user' : 'assistant', content: entry.text };
+}
+
+function requestLine(context: ReturnType<typeof contextOf>): string | null {
+  if (context.intent === null) return null;
+  const slots = Object.entries(context.slots).map(([name, slot]) => `${name}: ${String(slot.value)}`);
+  return (
+    `The customer's request: ${context.intent.name}.` +
+    (slots.length > 0 ? ` Details already given: ${slots.join('; ')}.` : '')
+  );
 }
 
 export function assertNever(value: never): never {

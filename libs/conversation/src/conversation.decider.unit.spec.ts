@@ -3,11 +3,13 @@ import { ConversationStreamBuilder, CONVERSATION_ID, fixtureId } from './convers
 import { decide, decideReply, type ConversationCommand, type ReplyPolicy } from './conversation.decider';
 import { contextOf, fold, initialState, statusOf } from './conversation.state';
 import { derivedId } from './ids';
+import { promptBound } from './prompt-budget';
 
 const POLICY: ReplyPolicy = {
   systemPrompt: 'You are a support assistant.',
   historyLimit: 12,
   maxTokens: 256,
+  contextTokens: 4096,
 };
 /** The policy's prompt with the note a reply to an English message ends with. */
 const ENGLISH_SYSTEM =
@@ -270,12 +272,29 @@ describe('decideReply', () => {
     expect(event.data.maxTokens).toBe(256);
   });
 
-  it('with historyLimit 0, carries only the system prompt', () => {
+  it('given a conversation longer than the context window, then the oldest turns are cut and the open question is sent', () => {
+    const texts = Array.from({ length: 12 }, (_, index) => `question ${index} `.padEnd(300, 'x'));
+    const { given } = answeringWith(...texts);
+
+    const event = requested(
+      decideReply(fold(given.events), { ...POLICY, contextTokens: 1500, maxTokens: 200 }),
+    );
+
+    expect(promptBound(event.data.prompt)).toBeLessThanOrEqual(1300);
+    expect(event.data.prompt.at(-1)).toEqual({ role: 'user', content: texts.at(-1) });
+    expect(event.data.prompt[1]?.content).not.toBe(texts[0]);
+    expect(event.data.prompt[0]?.content.startsWith('You are a support assistant.')).toBe(true);
+  });
+
+  it('with historyLimit 0, carries the system prompt and the open question, no earlier turn', () => {
     const { given } = answeringWith('hello');
 
     const event = requested(decideReply(fold(given.events), { ...POLICY, historyLimit: 0 }));
 
-    expect(event.data.prompt).toEqual([{ role: 'system', content: ENGLISH_SYSTEM }]);
+    expect(event.data.prompt).toEqual([
+      { role: 'system', content: ENGLISH_SYSTEM },
+      { role: 'user', content: 'hello' },
+    ]);
   });
 
   it('names the language of the customer’s last message last in the system prompt, whatever came before', () => {

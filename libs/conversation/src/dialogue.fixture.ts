@@ -9,6 +9,7 @@ export const TURN_POLICY: TurnPolicy = {
   systemPrompt: 'You are a support assistant.',
   historyLimit: 12,
   maxTokens: 256,
+  contextTokens: 4096,
   intents: DEFAULT_INTENTS,
   templates: DEFAULT_TEMPLATES,
   handoffAfterFailedTurns: 3,

@@ -8,3 +8,5 @@ export * from './slot-patterns';
 export * from './timers';
 export * from './model-task';
 export * from './content-flags';
+export * from './prompt-budget';
+export * from './answer-cache';

@@ -15,6 +15,12 @@ export const SessionsConfigSchema = z.object({
     ),
   HISTORY_LIMIT: z.coerce.number().int().min(1).max(100).default(12),
   REPLY_MAX_TOKENS: z.coerce.number().int().min(16).max(4096).default(256),
+  /**
+   * The context window the reply prompt and the reply must fit together: the smallest among the models
+   * a reply may be served by (4096 for Qwen2.5-7B-Instruct-AWQ as served in production). A llama-server
+   * with `-c 8192 -np 4` gives each slot 2048.
+   */
+  MODEL_CONTEXT_TOKENS: z.coerce.number().int().min(512).max(1_048_576).default(4096),
   /** How long a turn waits for retrieval's knowledge before it goes on without (a timer, so an event). */
   KNOWLEDGE_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   /** How often the timer leader looks for due timers. */

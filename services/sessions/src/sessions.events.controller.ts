@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import type { ConversationEvent } from '@contracts';
+import type { ConversationEvent, KnowledgeDocumentEvent } from '@contracts';
+import { AnswerCacheRepository } from './answer-cache';
 import { AdvanceConversationCommand, AdvanceConversationHandler } from './advance-conversation';
 
 /**
@@ -9,7 +10,10 @@ import { AdvanceConversationCommand, AdvanceConversationHandler } from './advanc
  */
 @Controller()
 export class SessionsEventsController {
-  constructor(@Inject(AdvanceConversationHandler) private readonly advance: AdvanceConversationHandler) {}
+  constructor(
+    @Inject(AdvanceConversationHandler) private readonly advance: AdvanceConversationHandler,
+    @Inject(AnswerCacheRepository) private readonly answers: AnswerCacheRepository,
+  ) {}
 
   @EventPattern([
     'conversation.started.v2',
@@ -24,5 +28,20 @@ export class SessionsEventsController {
   ])
   async onConversationEvent(@Payload() event: ConversationEvent): Promise<void> {
     await this.advance.execute(new AdvanceConversationCommand(event));
+  }
+
+  /**
+   * The tenant's knowledge base changed (a document uploaded, replaced, indexed, failed or deleted):
+   * answers given before may cite what is no longer so, so none is reused. Idempotent.
+   */
+  @EventPattern([
+    'knowledge.document-ingested.v1',
+    'knowledge.document-replaced.v1',
+    'knowledge.document-indexed.v1',
+    'knowledge.document-indexing-failed.v1',
+    'knowledge.document-deleted.v1',
+  ])
+  async onKnowledgeChanged(@Payload() event: KnowledgeDocumentEvent): Promise<void> {
+    await this.answers.invalidateTenant(event.tenantId);
   }
 }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
 import { AdvanceConversationHandler, KNOWLEDGE_WAIT_MS, REPLY_POLICY } from './advance-conversation';
+import { AnswerCacheRepository } from './answer-cache';
 import { SESSIONS_TABLES } from './migrations';
 import { TIMER_SETTINGS, TimerRepository, TimerScheduler } from './timers';
 import { SessionsEventsController } from './sessions.events.controller';
@@ -26,6 +27,7 @@ export class SessionsModule {
             systemPrompt: config.SYSTEM_PROMPT,
             historyLimit: config.HISTORY_LIMIT,
             maxTokens: config.REPLY_MAX_TOKENS,
+            contextTokens: config.MODEL_CONTEXT_TOKENS,
           },
         },
         { provide: KNOWLEDGE_WAIT_MS, useValue: config.KNOWLEDGE_WAIT_MS },
@@ -35,6 +37,7 @@ export class SessionsModule {
         },
         TimerRepository,
         TimerScheduler,
+        AnswerCacheRepository,
         AdvanceConversationHandler,
       ],
     };

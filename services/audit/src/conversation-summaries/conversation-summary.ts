@@ -97,6 +97,7 @@ export function summarize(
       };
     }
     case 'conversation.reply-backend-switched.v1':
+    case 'conversation.answer-cache-hit.v1':
     case 'conversation.knowledge-wait-expired.v1':
     case 'conversation.reference-assigned.v1':
     case 'conversation.intent-resolved.v1':

@@ -1,16 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ConversationEvent } from '@contracts';
+import type { ConversationEvent, PendingEvent } from '@contracts';
 import {
+  answerFromCache,
+  answerOfTurn,
+  cacheableTurn,
   contextOf,
   decideNext,
   inactivityTimer,
   knowledgeWaitTimer,
   replyPolicyFor,
+  type ConversationState,
   type ReplyPolicy,
   type TurnPolicy,
 } from '@libs/conversation';
 import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
 import { effectiveSettings } from '@libs/tenant-settings';
+import { AnswerCacheRepository } from '../answer-cache';
 import { TimerRepository } from '../timers';
 import type { AdvanceConversationCommand } from './advance-conversation.command';
 
@@ -25,6 +30,7 @@ export class AdvanceConversationHandler {
     @Inject(TimerRepository) private readonly timers: TimerRepository,
     @Inject(REPLY_POLICY) private readonly defaults: ReplyPolicy,
     @Inject(KNOWLEDGE_WAIT_MS) private readonly knowledgeWaitMs: number,
+    @Inject(AnswerCacheRepository) private readonly answers: AnswerCacheRepository,
   ) {}
 
   async execute({ trigger }: AdvanceConversationCommand): Promise<void> {
@@ -36,8 +42,41 @@ export class AdvanceConversationHandler {
       // The settings version the conversation started under, never the tenant's latest.
       const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
       await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
-      return decideNext(state, policy);
+      return this.withCachedAnswer(trigger.tenantId, state, decideNext(state, policy), policy);
     });
+    // A whole reply (not one cut at max tokens) can answer the same question again.
+    if (trigger.type === 'conversation.reply-completed.v2' && trigger.data.finishReason === 'stop') {
+      await this.answers.complete(trigger.tenantId, trigger.data.turnId);
+    }
+  }
+
+  /**
+   * A pure FAQ turn is answered from the tenant's cache when the same question was answered before
+   * under the same system message (instructions and excerpts) and knowledge base: the hit and the
+   * completion are appended with the reply request, so inference finds the turn answered and makes no
+   * model call. Otherwise the turn claims the key, usable once its reply completes.
+   */
+  private async withCachedAnswer(
+    tenantId: string,
+    state: ConversationState,
+    decided: PendingEvent[],
+    policy: TurnPolicy,
+  ): Promise<PendingEvent[]> {
+    const turn = cacheableTurn(tenantId, state, decided, policy);
+    if (turn === null) return decided;
+    const entry = await this.answers.find(tenantId, turn.cacheKey);
+    if (entry !== null) {
+      const source = await this.streams.load({ tenantId, conversationId: entry.conversationId });
+      const text = answerOfTurn(source, entry.turnId);
+      if (text !== null) {
+        const cached = { sourceConversationId: entry.conversationId, sourceTurnId: entry.turnId, text };
+        return [...decided, ...answerFromCache(turn, cached)];
+      }
+      await this.answers.forget(tenantId, turn.cacheKey); // the source was erased
+    }
+    const conversationId = state.conversationId ?? '';
+    await this.answers.claim(tenantId, turn.cacheKey, { conversationId, turnId: turn.turnId });
+    return decided;
   }
 
   private async policyAt(tenantId: string, configVersion: number) {

@@ -104,6 +104,7 @@ export function advanceTurn(
     case 'conversation.returned-to-bot.v1':
     case 'conversation.knowledge-wait-expired.v1':
     case 'conversation.reply-backend-switched.v1':
+    case 'conversation.answer-cache-hit.v1':
     case 'conversation.content-flagged.v1':
       return { turn, delta: null };
     default: {
