@@ -55,6 +55,7 @@ llm_demo_service_env() {
   echo "LLM_MODEL=$LLM_DEMO_MODEL_ID"
   echo "LLM_API_KEY=$LLM_DEMO_API_KEY"
   echo "LLM_SLOTS=$LLM_DEMO_SLOTS"
+  echo "MODEL_CONTEXT_TOKENS=$((LLM_DEMO_CTX / LLM_DEMO_SLOTS))"
   # CPU generation on a laptop's two cores, beside the whole stack: a 256-token reply at a few tokens a
   # second outlasts the production deadlines (60 s, 15 s to the first token), which are for GPU servers.
   echo "LLM_TIMEOUT_MS=180000"

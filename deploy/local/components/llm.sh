@@ -103,4 +103,6 @@ llm_env() {
   echo "LLM_BASE_URL=http://127.0.0.1:$LLM_PORT/v1"
   echo "LLM_MODEL=$LLM_MODEL_ID"
   echo "LLM_API_KEY=$LLM_API_KEY"
+  # llama-server divides -c among its -np slots: what one request may fill (prompt budget in sessions).
+  echo "MODEL_CONTEXT_TOKENS=$((LLM_CTX / LLM_SLOTS))"
 }
