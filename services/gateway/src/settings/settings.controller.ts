@@ -10,12 +10,11 @@ import type { Tenant } from '@libs/event-store';
 import { ApiKeyGuard, CurrentTenant, Roles } from '../auth';
 import { parseInput } from '../http/parse-input';
 import { RateLimitPolicy } from '../limits';
+import type { SettingsPrecondition } from './change-settings';
 import { GetSettingsHandler, GetSettingsQuery } from './get-settings';
 import { ReplaceIntentsCommand, ReplaceIntentsHandler } from './replace-intents';
 import { ReplaceLimitsCommand, ReplaceLimitsHandler } from './replace-limits';
 import { ReplaceIntentsHeaders, etagOf, versionOfEtag } from './settings.schemas';
-
-type Precondition = { version: number; via: 'if-match' | 'body' } | null;
 
 /**
  * The tenant's own configuration, for its administrators only: every change is a new version of the
@@ -75,7 +74,7 @@ export class SettingsController {
 }
 
 /** The version a change was made against, from If-Match or the body (both: they must agree). */
-function preconditionOf(headers: unknown, expectedVersion: number | undefined): Precondition {
+function preconditionOf(headers: unknown, expectedVersion: number | undefined): SettingsPrecondition {
   const ifMatch = parseInput(ReplaceIntentsHeaders, headers)['if-match'];
   const fromHeader = ifMatch === undefined ? undefined : versionOfEtag(ifMatch);
   if (fromHeader !== undefined && expectedVersion !== undefined && fromHeader !== expectedVersion) {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, type TenantSettingsView } from '@contracts';
+import type { TenantSettingsView } from '@contracts';
 import { TenantSettingsStreams } from '@libs/event-store';
-import { settingsView } from '../get-settings';
+import { changeSettings } from '../change-settings';
 import type { ReplaceIntentsCommand } from './replace-intents.command';
 
 /**
@@ -14,24 +14,8 @@ import type { ReplaceIntentsCommand } from './replace-intents.command';
 export class ReplaceIntentsHandler {
   constructor(@Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams) {}
 
-  async execute({ tenantId, intents, precondition }: ReplaceIntentsCommand): Promise<TenantSettingsView> {
-    try {
-      const { state, version } = await this.settings.execute(
-        tenantId,
-        { type: 'replace-intents', eventId: randomUUID(), intents },
-        precondition?.version,
-      );
-      return settingsView(version, state.settings, state.limits);
-    } catch (error) {
-      // The same stale version is a failed precondition when the caller sent it as If-Match.
-      if (
-        error instanceof AppError &&
-        error.code === 'settings-version-conflict' &&
-        precondition?.via === 'if-match'
-      ) {
-        throw new AppError('precondition-failed', error.message, error.details);
-      }
-      throw error;
-    }
+  execute({ tenantId, intents, precondition }: ReplaceIntentsCommand): Promise<TenantSettingsView> {
+    const command = { type: 'replace-intents' as const, eventId: randomUUID(), intents };
+    return changeSettings(this.settings, tenantId, command, precondition);
   }
 }

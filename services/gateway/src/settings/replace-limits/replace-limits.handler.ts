@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, type TenantSettingsView } from '@contracts';
+import type { TenantSettingsView } from '@contracts';
 import { TenantSettingsStreams } from '@libs/event-store';
-import { settingsView } from '../get-settings';
+import { changeSettings } from '../change-settings';
 import type { ReplaceLimitsCommand } from './replace-limits.command';
 
 /**
@@ -13,23 +13,8 @@ import type { ReplaceLimitsCommand } from './replace-limits.command';
 export class ReplaceLimitsHandler {
   constructor(@Inject(TenantSettingsStreams) private readonly settings: TenantSettingsStreams) {}
 
-  async execute({ tenantId, limits, precondition }: ReplaceLimitsCommand): Promise<TenantSettingsView> {
-    try {
-      const { state, version } = await this.settings.execute(
-        tenantId,
-        { type: 'replace-limits', eventId: randomUUID(), limits },
-        precondition?.version,
-      );
-      return settingsView(version, state.settings, state.limits);
-    } catch (error) {
-      if (
-        error instanceof AppError &&
-        error.code === 'settings-version-conflict' &&
-        precondition?.via === 'if-match'
-      ) {
-        throw new AppError('precondition-failed', error.message, error.details);
-      }
-      throw error;
-    }
+  execute({ tenantId, limits, precondition }: ReplaceLimitsCommand): Promise<TenantSettingsView> {
+    const command = { type: 'replace-limits' as const, eventId: randomUUID(), limits };
+    return changeSettings(this.settings, tenantId, command, precondition);
   }
 }
