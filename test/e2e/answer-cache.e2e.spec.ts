@@ -12,6 +12,7 @@ import { GatewayClient, type GatewaySocket } from '@libs/client';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
@@ -127,15 +128,7 @@ afterAll(async () => {
   await services?.stopAll();
   await new Promise((resolve) => model.server.close(resolve));
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-cache-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  await admin.deleteTopics({
-    topics: (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)),
-  });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' });
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop();

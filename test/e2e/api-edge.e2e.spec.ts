@@ -18,6 +18,7 @@ import { VectorIndex } from '@libs/knowledge-search';
 import { TenantRepository } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   TcpProxy,
   createTenantWithKey,
@@ -79,14 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-edge-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' }).catch(() => null);
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop().catch(() => null);

@@ -22,6 +22,7 @@ import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/eve
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
@@ -95,15 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  await admin.deleteTopics({
-    topics: (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)),
-  });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 async function eventIdsOf(table: 'events' | 'audit_log_entries', tenantId: string): Promise<string[]> {

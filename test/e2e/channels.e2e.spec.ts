@@ -14,6 +14,7 @@ import { derivedId } from '@libs/conversation';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ImPlatformStandIn,
   ServiceProcesses,
   answerEveryMessage,
@@ -124,14 +125,7 @@ afterAll(async () => {
   model?.kill();
   await platform.stop();
   await db?.drop();
-  const kafkaAdmin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await kafkaAdmin.connect();
-  const topics = (await kafkaAdmin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await kafkaAdmin.deleteTopics({ topics });
-  await kafkaAdmin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 /** The conversation of a chat (its first): the id the gateway derives. */

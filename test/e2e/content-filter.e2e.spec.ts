@@ -16,6 +16,7 @@ import { createLogger } from '@libs/platform';
 import { REPLACED_REPLY } from '@libs/content-filter';
 import { TenantRepository } from '@libs/event-store';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
@@ -111,14 +112,7 @@ afterAll(async () => {
   await services?.stopAll();
   model?.kill();
   await db?.drop();
-  const kafkaAdmin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await kafkaAdmin.connect();
-  const topics = (await kafkaAdmin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await kafkaAdmin.deleteTopics({ topics });
-  await kafkaAdmin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 async function refusal(call: Promise<unknown>): Promise<GatewayError> {

@@ -13,6 +13,7 @@ import { TOPICS, isSealed, type ConversationEvent, type ServerFrame } from '@con
 import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   committedSchemaValidator,
@@ -76,14 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 /** Retrieval's answer to a customer message (one per message, appended beside the turn). */

@@ -12,6 +12,7 @@ import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import type { ConversationEvent } from '@contracts';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   createTenantWithKey,
   createTestDatabase,
@@ -75,14 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 const after = (events: ConversationEvent[], sequence: number) =>

@@ -15,6 +15,7 @@ import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import type { DocumentMediaType, KnowledgeDocumentView } from '@contracts';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
@@ -120,14 +121,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-kb-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' });
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop();

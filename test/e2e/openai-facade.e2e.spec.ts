@@ -13,6 +13,7 @@ import { GatewayClient } from '@libs/client';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
@@ -84,15 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const admin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await admin.connect();
-  await admin.deleteTopics({
-    topics: (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)),
-  });
-  await admin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 /** Retries are the client's business elsewhere; here a 429 or 5xx must reach the test as it came. */

@@ -12,6 +12,7 @@ import { TenantRepository } from '@libs/event-store';
 import { createKafka, ensureTopics } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
+  dropTopicsUnder,
   ServiceProcesses,
   createTenantWithKey,
   createTestDatabase,
@@ -79,14 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await services?.stopAll();
   await db?.drop();
-  const kafkaAdmin = createKafka(
-    { brokers, clientId: 'e2e-teardown', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  ).admin();
-  await kafkaAdmin.connect();
-  const topics = (await kafkaAdmin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await kafkaAdmin.deleteTopics({ topics });
-  await kafkaAdmin.disconnect();
+  await dropTopicsUnder(prefix);
 });
 
 async function refusal(call: Promise<unknown>): Promise<{ status: number; code: string | null }> {

@@ -140,13 +140,27 @@ export async function createTestKafka(label: string): Promise<TestKafka> {
           .map((group) => group.groupId)
           .filter((id) => id.startsWith(prefix));
         if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-        const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-        if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
       } finally {
         await admin.disconnect();
       }
+      await dropTopicsUnder(prefix);
     },
   };
+}
+
+/** Deletes every topic under a suite's prefix (its teardown). */
+export async function dropTopicsUnder(prefix: string): Promise<void> {
+  const admin = createKafka(
+    { brokers: kafkaBrokers(), clientId: 'test-teardown', topicPrefix: prefix },
+    testLogger('kafka-teardown'),
+  ).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
