@@ -261,14 +261,39 @@ describe('RunModelTaskHandler', () => {
     });
 
     it('drops an identifier that is not in the text (an invented order number) and fills absent slots with null', async () => {
-      const model = new ScriptedModel(answers('{"order_id":"E20260000000000","reason":"broken"}'));
+      const model = new ScriptedModel(answers('{"order_id":"E20260000000000","reason":"坏了"}'));
       const { handler, request, outcomes } = await setup(model);
 
       await handler.execute(new RunModelTaskCommand(request(task)));
 
       expect(completedResult(await outcomes())).toEqual({
         kind: 'extract-slots',
-        slots: { order_id: null, reason: 'broken', amount: null, received_on: null, email: null },
+        slots: { order_id: null, reason: '坏了', amount: null, received_on: null, email: null },
+      });
+    });
+
+    it.each([
+      ['the prompt copied back', '2026-03-10T09:00:00.000Z (locale zh-CN)'],
+      ['a reply of its own', '没有什么可能的方法，我们可以退款，你可以退款？'],
+      ['a translation', 'it arrived broken'],
+    ])('drops a free-text value that is not the customer’s words (%s)', async (_case, reason) => {
+      const model = new ScriptedModel(answers(JSON.stringify({ reason })));
+      const { handler, request, outcomes } = await setup(model);
+
+      await handler.execute(new RunModelTaskCommand(request(task)));
+
+      expect(completedResult(await outcomes())).toMatchObject({ slots: { reason: null } });
+    });
+
+    it('keeps a free-text value taken from the message, whatever its spacing and punctuation', async () => {
+      const words = { ...task, text: 'Hi, the zipper broke after two days. Refund please!' };
+      const model = new ScriptedModel(answers('{"reason":"the Zipper broke after two days","order_id":null}'));
+      const { handler, request, outcomes } = await setup(model);
+
+      await handler.execute(new RunModelTaskCommand(request(words)));
+
+      expect(completedResult(await outcomes())).toMatchObject({
+        slots: { reason: 'the Zipper broke after two days' },
       });
     });
 

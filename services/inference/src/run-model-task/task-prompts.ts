@@ -110,7 +110,10 @@ export function slotSchema(task: ExtractSlots): JsonSchemaFormat {
 /**
  * The slots as recorded: each asked-for slot with a value of its type, or null. Identifiers the customer
  * must have typed (order numbers, phones, e-mails) are kept only when they occur in the text: a small
- * model invents plausible ones, and a wrong order number is worse than asking for it.
+ * model invents plausible ones, and a wrong order number is worse than asking for it. A free-text value
+ * is kept only when it is mostly the customer's words: a small model otherwise copies the prompt (the
+ * reference time, the locale) or writes a reply of its own into the slot, and asking again beats acting on
+ * a reason the customer never gave.
  */
 export function parseSlots(output: string, task: ExtractSlots): Record<string, SlotValue> {
   const parsed = parseJsonObject(output);
@@ -128,7 +131,10 @@ export function parseSlots(output: string, task: ExtractSlots): Record<string, S
       if (typeof value !== 'string') throw new InvalidOutputError(`slot ${slot.name}: not a string`);
       const trimmed = value.trim().slice(0, 1_000);
       const verbatim = slot.type === 'order_id' || slot.type === 'phone' || slot.type === 'email';
-      slots[slot.name] = trimmed === '' || (verbatim && !squashed.includes(squash(trimmed))) ? null : trimmed;
+      const unfounded =
+        (verbatim && !squashed.includes(squash(trimmed))) ||
+        (slot.type === 'text' && shareFromText(trimmed, task.text) < TEXT_SLOT_MIN_SHARE);
+      slots[slot.name] = trimmed === '' || unfounded ? null : trimmed;
     }
   }
   return slots;
@@ -171,6 +177,24 @@ function parseJsonObject(output: string): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new InvalidOutputError('the model’s output is not a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/** How much of a free-text value must come from the message (see shareFromText). */
+export const TEXT_SLOT_MIN_SHARE = 0.6;
+
+/**
+ * The share of a value's adjacent letter/digit pairs that also occur in the text (single characters for a
+ * one-character value); case, spaces and punctuation aside. Pairs work for Chinese, which has no spaces,
+ * and for English alike: "买错尺码了" in "我买错尺码了" is 1, a timestamp from the prompt is near 0.
+ */
+export function shareFromText(value: string, text: string): number {
+  const units = (chars: string[]) =>
+    chars.length < 2 ? chars : chars.slice(1).map((char, index) => `${chars[index]}${char}`);
+  const letters = (input: string) => [...input.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')];
+  const wanted = units(letters(value));
+  if (wanted.length === 0) return 0;
+  const available = new Set(units(letters(text)));
+  return wanted.filter((unit) => available.has(unit)).length / wanted.length;
 }
 
 /** Case and separators do not matter when checking that an identifier was in the text. */
