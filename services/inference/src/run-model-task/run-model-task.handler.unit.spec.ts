@@ -287,7 +287,9 @@ describe('RunModelTaskHandler', () => {
 
     it('keeps a free-text value taken from the message, whatever its spacing and punctuation', async () => {
       const words = { ...task, text: 'Hi, the zipper broke after two days. Refund please!' };
-      const model = new ScriptedModel(answers('{"reason":"the Zipper broke after two days","order_id":null}'));
+      const model = new ScriptedModel(
+        answers('{"reason":"the Zipper broke after two days","order_id":null}'),
+      );
       const { handler, request, outcomes } = await setup(model);
 
       await handler.execute(new RunModelTaskCommand(request(words)));
