@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import type { EventOfType } from '@contracts';
 import { GatewayClient, ReplyFailedError, type GatewaySocket } from '@libs/client';
+import { ANSWER_CACHE_BACKEND } from '@libs/conversation';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,16 +44,20 @@ function questionFor(socket: GatewaySocket, messageId: string): Answer | undefin
 }
 
 /**
- * Prints the answer to `messageId`: the model's reply as its chunks stream in, or the bot's question.
- * A failed reply rejects with ReplyFailedError.
+ * Prints the answer to `messageId`: the model's reply as its chunks stream in (a reply from the answer
+ * cache has no chunks: its whole text at the end), or the bot's question. A failed reply rejects with
+ * ReplyFailedError.
  */
 async function streamAnswer(socket: GatewaySocket, messageId: string): Promise<Answer> {
+  let streamed = false;
   const stop = socket.onFrame(({ frame }) => {
     const turnId = socket.turnFor(messageId)?.data.turnId;
     if (frame.type !== 'event' || turnId === undefined) return;
     const { event } = frame;
-    if (event.type === 'conversation.reply-chunk-generated.v1' && event.data.turnId === turnId)
+    if (event.type === 'conversation.reply-chunk-generated.v1' && event.data.turnId === turnId) {
       process.stdout.write(event.data.text);
+      streamed = true;
+    }
   });
   try {
     const end = await socket.until(() => socket.turnEndFor(messageId) ?? questionFor(socket, messageId), {
@@ -63,6 +68,7 @@ async function streamAnswer(socket: GatewaySocket, messageId: string): Promise<A
       return end;
     }
     if (end.type === 'conversation.reply-failed.v1') throw new ReplyFailedError(end);
+    if (!streamed) process.stdout.write(end.data.text);
     return { kind: 'reply', event: end };
   } finally {
     stop();
@@ -86,12 +92,14 @@ async function main(): Promise<void> {
     console.log(`\n[${turn.label}] customer: ${turn.text}`);
     const started = performance.now();
     const accepted = await client.sendMessage(id, turn.text);
-    process.stdout.write('assistant (streaming): ');
+    process.stdout.write('assistant: ');
     const answer = await streamAnswer(socket, accepted.messageId);
     const elapsed = Math.round(performance.now() - started);
     console.log(
       answer.kind === 'reply'
-        ? `\n-> reply from ${answer.event.data.model} in ${elapsed} ms end to end (model ${Math.round(answer.event.data.timings.totalMs)} ms)`
+        ? answer.event.data.model === ANSWER_CACHE_BACKEND
+          ? `\n-> reply from the answer cache (this tenant was asked the same first question before) in ${elapsed} ms end to end`
+          : `\n-> reply from ${answer.event.data.model} in ${elapsed} ms end to end (model ${Math.round(answer.event.data.timings.totalMs)} ms)`
         : `\n-> the bot asks for ${answer.event.data.slot ?? 'more'} (template ${answer.event.data.template}) after ${elapsed} ms`,
     );
   }

@@ -10,3 +10,4 @@ export * from './model-task';
 export * from './content-flags';
 export * from './prompt-budget';
 export * from './answer-cache';
+export { ANSWER_CACHE_BACKEND } from './answer-cache';
