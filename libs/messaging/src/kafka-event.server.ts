@@ -32,6 +32,15 @@ export interface EventContext {
  */
 export type HandledOutcome = 'handled' | 'ignored' | 'dead-lettered' | 'parked';
 
+/**
+ * Where a consumed event's time went: from its producer's timestamp to the handler starting (the Kafka
+ * hop: relay publish, broker, fetch, waiting behind earlier messages), then the handling itself.
+ */
+export interface ConsumeTiming {
+  deliveryMs: number;
+  handlingMs: number;
+}
+
 export interface KafkaEventServerOptions {
   kafka: Kafka;
   publisher: KafkaPublisher;
@@ -64,7 +73,7 @@ export interface KafkaEventServerOptions {
   maxAttempts?: number;
   /** Time after a handler's first failure after which the message is parked at its next failure (default 30 s). */
   maxRetryMs?: number;
-  onHandled?: (event: EngineEvent, outcome: HandledOutcome, groupId: string) => void;
+  onHandled?: (event: EngineEvent, outcome: HandledOutcome, groupId: string, timing: ConsumeTiming) => void;
   /**
    * Opens sealed personal data before a handler sees the event (PersonalDataCipher.open): a shredded
    * key gives the erasure marker. Runs inside the retry loop, so an unreachable key table is an outage.
@@ -295,7 +304,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     { topic, partition, message }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>,
     keepRetrying: () => Promise<boolean>,
   ): Promise<boolean> {
-    const { groupId, onHandled } = this.options;
+    const { groupId } = this.options;
+    const startedAt = performance.now();
+    const deliveryMs = Math.max(0, Date.now() - Number(message.timestamp));
+    const onHandled = (event: EngineEvent, outcome: HandledOutcome) =>
+      this.options.onHandled?.(event, outcome, groupId, {
+        deliveryMs,
+        handlingMs: performance.now() - startedAt,
+      });
     const context: EventContext = { topic, partition, offset: message.offset };
     const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
     if (redriveGroup !== undefined && redriveGroup !== groupId) return true;
@@ -311,7 +327,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     // JSON.parse on the pattern, which throws (and captures a stack) for every message.
     const handler = this.messageHandlers.get(event.type) ?? null;
     if (!handler) {
-      onHandled?.(event, 'ignored', groupId);
+      onHandled(event, 'ignored');
       return true;
     }
     const budget = new RetryBudget({
@@ -325,7 +341,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         await lastValueFrom(this.transformToObservable(await handler(opened, context)), {
           defaultValue: undefined,
         });
-        onHandled?.(event, 'handled', groupId);
+        onHandled(event, 'handled');
         return true;
       } catch (error) {
         firstFailedAt ??= new Date();
@@ -333,12 +349,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         const kind = failureKind(error);
         if (kind === 'rejected') {
           await this.deadLetter(message, context, { ...failure, reason: 'handler-rejected' });
-          onHandled?.(event, 'dead-lettered', groupId);
+          onHandled(event, 'dead-lettered');
           return true;
         }
         if (budget.spentBy(kind, Date.now())) {
           await this.deadLetter(message, context, { ...failure, reason: 'retries-exhausted' });
-          onHandled?.(event, 'parked', groupId);
+          onHandled(event, 'parked');
           return true;
         }
         this.options.logger.warn(

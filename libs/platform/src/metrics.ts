@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { HandledOutcome } from '@libs/messaging';
+import type { ConsumeTiming, HandledOutcome } from '@libs/messaging';
 
 /** Prometheus metrics of one service, served at GET /metrics. */
 export class Metrics {
@@ -42,14 +42,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Producer timestamp to handler start, per consumer group: the cost of a Kafka hop. */
+  readonly eventDelivery = new Histogram({
+    name: 'convo_event_delivery_seconds',
+    help: 'Time from an event being published to its handler starting, by consumer group',
+    labelNames: ['group'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  /** A handler's own time for one event (retries included), per event type. */
+  readonly eventHandling = new Histogram({
+    name: 'convo_event_handling_seconds',
+    help: 'Time a consumer spent on one event, by consumer group and event type',
+    labelNames: ['group', 'type'] as const,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** The outcome of one consumed event (KafkaEventServer's onHandled). Labels never name a tenant. */
-  eventConsumed(groupId: string, type: string, outcome: HandledOutcome): void {
+  eventConsumed(groupId: string, type: string, outcome: HandledOutcome, timing?: ConsumeTiming): void {
     this.eventsHandled.inc({ type, outcome });
+    if (timing && outcome !== 'ignored') {
+      this.eventDelivery.observe({ group: groupId }, timing.deliveryMs / 1_000);
+      this.eventHandling.observe({ group: groupId, type }, timing.handlingMs / 1_000);
+    }
     if (outcome === 'parked') this.eventsParked.inc({ group: groupId, type });
   }
 }

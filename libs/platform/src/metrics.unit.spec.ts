@@ -31,4 +31,31 @@ describe('Metrics.eventConsumed', () => {
       expect((await metrics.eventsParked.get()).values).toEqual([]);
     },
   );
+
+  it('times the Kafka hop per group and the handling per group and type, skipping events it ignores', async () => {
+    const metrics = new Metrics('sessions');
+
+    metrics.eventConsumed('sessions', TYPE, 'handled', { deliveryMs: 6, handlingMs: 18 });
+    metrics.eventConsumed('sessions', 'conversation.reply-chunk-generated.v1', 'ignored', {
+      deliveryMs: 900,
+      handlingMs: 0.1,
+    });
+
+    const delivery = (await metrics.eventDelivery.get()).values;
+    expect(delivery).toContainEqual(
+      expect.objectContaining({ metricName: 'convo_event_delivery_seconds_sum', value: 0.006 }),
+    );
+    expect(delivery).toContainEqual(
+      expect.objectContaining({ metricName: 'convo_event_delivery_seconds_count', value: 1 }),
+    );
+    const handling = (await metrics.eventHandling.get()).values;
+    expect(handling).toContainEqual(
+      expect.objectContaining({
+        metricName: 'convo_event_handling_seconds_sum',
+        labels: { group: 'sessions', type: TYPE },
+        value: 0.018,
+      }),
+    );
+    expect(handling.filter((value) => value.labels['type'] !== TYPE)).toEqual([]);
+  });
 });

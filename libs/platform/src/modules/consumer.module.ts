@@ -61,7 +61,11 @@ export class ConsumerModule {
               sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
               detachHandlers: role.detached ?? false,
               ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
-              onHandled: (event, outcome, groupId) => metrics.eventConsumed(groupId, event.type, outcome),
+              onHandled: (event, outcome, groupId, timing) => {
+                metrics.eventConsumed(groupId, event.type, outcome, timing);
+                if (outcome !== 'ignored')
+                  logger.debug({ type: event.type, eventId: event.eventId, ...timing }, 'event consumed');
+              },
               // Handlers see customer text opened (or [erased]); the topic only ever carries it sealed.
               ...(cipher && { open: async (event) => (await cipher.open([event]))[0]! }),
             });

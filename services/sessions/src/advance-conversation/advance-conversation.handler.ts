@@ -103,19 +103,21 @@ export class AdvanceConversationHandler {
     const ref = { tenantId: trigger.tenantId, conversationId: trigger.conversationId };
     const at = Date.parse(trigger.occurredAt);
     const causation = { causationId: trigger.eventId, correlationId: trigger.correlationId };
-    await this.timers.schedule({
+    const inactivity = {
       ref,
       timer: inactivityTimer(trigger.conversationId, trigger.sequence, timeoutSeconds),
       dueAt: new Date(at + timeoutSeconds * 1000),
       ...causation,
-    });
-    if (trigger.type === 'conversation.message-received.v1') {
-      await this.timers.schedule({
-        ref,
-        timer: knowledgeWaitTimer(trigger.data.messageId, this.knowledgeWaitMs),
-        dueAt: new Date(at + this.knowledgeWaitMs),
-        ...causation,
-      });
+    };
+    if (trigger.type !== 'conversation.message-received.v1') {
+      await this.timers.schedule(inactivity);
+      return;
     }
+    await this.timers.schedule(inactivity, {
+      ref,
+      timer: knowledgeWaitTimer(trigger.data.messageId, this.knowledgeWaitMs),
+      dueAt: new Date(at + this.knowledgeWaitMs),
+      ...causation,
+    });
   }
 }

@@ -26,12 +26,21 @@ interface TimerRow {
 export class TimerRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  /** Idempotent: the same timer (same derived id) is stored once, however often it is scheduled. */
-  async schedule(scheduled: ScheduledTimer): Promise<void> {
+  /**
+   * Idempotent: the same timer (same derived id) is stored once, however often it is scheduled. Several
+   * timers go in one statement (one round trip, one commit).
+   */
+  async schedule(...timers: ScheduledTimer[]): Promise<void> {
+    if (timers.length === 0) return;
+    const columns = 8;
+    const rows = timers.map(
+      (_, row) =>
+        `(${Array.from({ length: columns }, (_, column) => `$${row * columns + column + 1}`).join(', ')})`,
+    );
     await this.db.query(
       `INSERT INTO sessions_timers (timer_id, tenant_id, conversation_id, kind, due_at, payload, causation_id, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (timer_id) DO NOTHING`,
-      [
+       VALUES ${rows.join(', ')} ON CONFLICT (timer_id) DO NOTHING`,
+      timers.flatMap((scheduled) => [
         scheduled.timer.timerId,
         scheduled.ref.tenantId,
         scheduled.ref.conversationId,
@@ -40,7 +49,7 @@ export class TimerRepository {
         JSON.stringify(scheduled.timer),
         scheduled.causationId,
         scheduled.correlationId,
-      ],
+      ]),
     );
   }
 
