@@ -1,6 +1,7 @@
 import { EVENT_DEFINITIONS } from './events';
 import { assertValidEvent, parseEvent, validateEvent, validateStoredEvent, type ParseResult } from './parse';
 import { SAMPLE_ENVELOPE, SAMPLE_TYPES, sampleEvent } from './sample-events.fixture';
+import { currentTypeOf } from './upcast';
 
 const raw = (value: unknown): string => JSON.stringify(value);
 
@@ -233,6 +234,14 @@ describe('upcasting where stored events are read', () => {
       ok: true,
       event: { ...v1, type: 'conversation.started.v2', data: { ...v1.data, configVersion: 0 } },
     });
+  });
+
+  it('currentTypeOf names, for every stored type, the type validateEvent reads it as', () => {
+    for (const type of SAMPLE_TYPES) {
+      const read = validateEvent(sampleEvent(type));
+
+      expect(read.ok && read.event.type).toBe(currentTypeOf(type));
+    }
   });
 
   it('given the same v1 bytes off a topic, parseEvent upcasts them the same way', () => {

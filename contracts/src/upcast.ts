@@ -67,3 +67,17 @@ export function upcast(event: StoredEvent): EngineEvent {
     }
   }
 }
+
+/** The stored types that upcast renames, and the current type each becomes. */
+const UPCAST_TYPES: Readonly<Record<string, string>> = {
+  'conversation.started.v1': 'conversation.started.v2',
+  'conversation.reply-completed.v1': 'conversation.reply-completed.v2',
+};
+
+/**
+ * The current type an event of stored type `type` is read as (the type `upcast` gives it), from the
+ * type alone: routers decide from a message's type header whether anyone handles it before parsing it.
+ */
+export function currentTypeOf(type: string): string {
+  return UPCAST_TYPES[type] ?? type;
+}

@@ -253,6 +253,50 @@ describe('KafkaEventServer with a real Kafka', () => {
     expect(new Set(sourceOffsets).size).toBe(raw.length);
   });
 
+  it('passes a message by, unparsed, when its type header names a type without a handler here', async () => {
+    const t = await setup();
+    const conversationId = randomUUID();
+    const valid = envelopeOf(messageReceived('after the others'), conversationId, 3);
+    const chunkId = randomUUID();
+    const handled: string[] = [];
+    await t.startServer(async (event) => {
+      handled.push(event.eventId);
+    });
+
+    await kafka.produceRaw(t.topic, [
+      // Not parsed: a type this consumer does not handle (its bytes would not even parse).
+      {
+        key: conversationId,
+        value: '{"not": "parsed',
+        partition: 0,
+        headers: {
+          [EVENT_HEADERS.type]: 'conversation.reply-chunk-generated.v1',
+          [EVENT_HEADERS.eventId]: chunkId,
+        },
+      },
+      // Parsed, because it names a handled type: garbage there is still dead-lettered.
+      {
+        key: conversationId,
+        value: '{"eventId": "not closed',
+        partition: 0,
+        headers: { [EVENT_HEADERS.type]: MESSAGE_RECEIVED },
+      },
+      {
+        key: conversationId,
+        value: JSON.stringify(valid),
+        partition: 0,
+        headers: { [EVENT_HEADERS.type]: MESSAGE_RECEIVED },
+      },
+    ]);
+
+    await waitFor('the valid message to be handled', () => handled.length === 1);
+    expect(t.outcomeOf(chunkId)).toEqual(['ignored']);
+    const letters = await waitFor('the garbage of a handled type in the dead-letter topic', () =>
+      t.dlq.messages.length >= 1 ? t.dlq.messages : undefined,
+    );
+    expect(letters.map((letter) => letter.headers[DEAD_LETTER_HEADERS.reason])).toEqual(['malformed-json']);
+  });
+
   it('dead-letters an event whose handler fails with a non-retryable AppError, without retrying, and goes on', async () => {
     const t = await setup();
     const conversationId = randomUUID();

@@ -5,8 +5,10 @@ import type { Logger } from 'pino';
 import {
   AppError,
   DEAD_LETTER_HEADERS,
+  EVENT_HEADERS,
   REDRIVE_HEADERS,
   TOPICS,
+  currentTypeOf,
   parseStoredEvent,
   topicOfType,
   upcast,
@@ -31,6 +33,12 @@ export interface EventContext {
  * handler kept failing past the retry budget (a bug, most likely: alert on it, fix, re-drive).
  */
 export type HandledOutcome = 'handled' | 'ignored' | 'dead-lettered' | 'parked';
+
+/** The consumed event as the outcome callback sees it: enough to count and log, parsed or not. */
+export interface ConsumedEvent {
+  type: string;
+  eventId: string;
+}
 
 /**
  * Where a consumed event's time went: from its producer's timestamp to the handler starting (the Kafka
@@ -73,7 +81,7 @@ export interface KafkaEventServerOptions {
   maxAttempts?: number;
   /** Time after a handler's first failure after which the message is parked at its next failure (default 30 s). */
   maxRetryMs?: number;
-  onHandled?: (event: EngineEvent, outcome: HandledOutcome, groupId: string, timing: ConsumeTiming) => void;
+  onHandled?: (event: ConsumedEvent, outcome: HandledOutcome, groupId: string, timing: ConsumeTiming) => void;
   /**
    * Opens sealed personal data before a handler sees the event (PersonalDataCipher.open): a shredded
    * key gives the erasure marker. Runs inside the retry loop, so an unreachable key table is an outage.
@@ -307,7 +315,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const { groupId } = this.options;
     const startedAt = performance.now();
     const deliveryMs = Math.max(0, Date.now() - Number(message.timestamp));
-    const onHandled = (event: EngineEvent, outcome: HandledOutcome) =>
+    const onHandled = (event: ConsumedEvent, outcome: HandledOutcome) =>
       this.options.onHandled?.(event, outcome, groupId, {
         deliveryMs,
         handlingMs: performance.now() - startedAt,
@@ -315,6 +323,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const context: EventContext = { topic, partition, offset: message.offset };
     const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
     if (redriveGroup !== undefined && redriveGroup !== groupId) return true;
+    // The type header says whether this service handles the event at all: most of a conversation's
+    // events (reply chunks above all) concern one or two of the services that read its topic, and the
+    // others pass them by without parsing and validating them. A message without the header is parsed.
+    const typeHeader = message.headers?.[EVENT_HEADERS.type]?.toString();
+    if (typeHeader !== undefined && !this.messageHandlers.has(currentTypeOf(typeHeader))) {
+      const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
+      onHandled({ type: currentTypeOf(typeHeader), eventId }, 'ignored');
+      return true;
+    }
     const parsed = parseStoredEvent(message.value);
     if (!parsed.ok) {
       await this.deadLetter(message, context, { ...parsed, attempts: 0, firstFailedAt: new Date() });
