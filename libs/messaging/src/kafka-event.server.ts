@@ -258,9 +258,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       progress.start(message.offset);
       payload.resolveOffset(message.offset);
       const work = this.handleMessage({ topic, partition, message }, keepRetrying)
-        .then((finished) => {
+        .then((settled) => {
           // Unfinished (retries cut short by a rebalance or shutdown): never committed, fetched again.
-          if (!finished) return;
+          if (settled === 'unfinished') return;
           const next = progress.finish(message.offset);
           if (next !== null && this.progress.get(key) === progress) this.commit(topic, partition, next);
         })
@@ -296,22 +296,27 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     for (const message of payload.batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       // Unfinished only when retries were cut short: the offset stays uncommitted and it is fetched again.
-      const finished = await this.handleMessage({ topic, partition, message }, keepRetrying);
-      if (!finished) return;
+      const settled = await this.handleMessage({ topic, partition, message }, keepRetrying);
+      if (settled === 'unfinished') return;
       payload.resolveOffset(message.offset);
-      await payload.commitOffsetsIfNecessary();
+      // Acted on: committed at once, so a crash redelivers at most the message in hand. Passed by: its
+      // offset rides on the next commit (the next one acted on, or kafkajs's at the end of the batch),
+      // since delivering it again costs nothing; most messages are passed by, and each commit is a
+      // request to the broker.
+      if (settled === 'acted') await payload.commitOffsetsIfNecessary();
       await payload.heartbeat();
     }
   }
 
   /**
-   * Returns true when the message is finished with (handled, ignored, passed over, dead-lettered or
-   * parked), false when `keepRetrying` stopped the retries first.
+   * `acted` when the message was handled, dead-lettered or parked, `passed` when it was ignored (no
+   * handler here, or re-driven for another group), `unfinished` when `keepRetrying` stopped the
+   * retries first.
    */
   private async handleMessage(
     { topic, partition, message }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>,
     keepRetrying: () => Promise<boolean>,
-  ): Promise<boolean> {
+  ): Promise<'acted' | 'passed' | 'unfinished'> {
     const { groupId } = this.options;
     const startedAt = performance.now();
     const deliveryMs = Math.max(0, Date.now() - Number(message.timestamp));
@@ -322,7 +327,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       });
     const context: EventContext = { topic, partition, offset: message.offset };
     const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
-    if (redriveGroup !== undefined && redriveGroup !== groupId) return true;
+    if (redriveGroup !== undefined && redriveGroup !== groupId) return 'passed';
     // The type header says whether this service handles the event at all: most of a conversation's
     // events (reply chunks above all) concern one or two of the services that read its topic, and the
     // others pass them by without parsing and validating them. A message without the header is parsed.
@@ -330,12 +335,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     if (typeHeader !== undefined && !this.messageHandlers.has(currentTypeOf(typeHeader))) {
       const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
       onHandled({ type: currentTypeOf(typeHeader), eventId }, 'ignored');
-      return true;
+      return 'passed';
     }
     const parsed = parseStoredEvent(message.value);
     if (!parsed.ok) {
       await this.deadLetter(message, context, { ...parsed, attempts: 0, firstFailedAt: new Date() });
-      return true;
+      return 'acted';
     }
     const stored = parsed.event;
     // As published: enough to route and count; handlers get it opened (below).
@@ -345,7 +350,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const handler = this.messageHandlers.get(event.type) ?? null;
     if (!handler) {
       onHandled(event, 'ignored');
-      return true;
+      return 'passed';
     }
     const budget = new RetryBudget({
       maxAttempts: this.options.maxAttempts ?? 10,
@@ -359,7 +364,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           defaultValue: undefined,
         });
         onHandled(event, 'handled');
-        return true;
+        return 'acted';
       } catch (error) {
         firstFailedAt ??= new Date();
         const failure = { detail: describe(error), attempts: attempt, firstFailedAt };
@@ -367,12 +372,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         if (kind === 'rejected') {
           await this.deadLetter(message, context, { ...failure, reason: 'handler-rejected' });
           onHandled(event, 'dead-lettered');
-          return true;
+          return 'acted';
         }
         if (budget.spentBy(kind, Date.now())) {
           await this.deadLetter(message, context, { ...failure, reason: 'retries-exhausted' });
           onHandled(event, 'parked');
-          return true;
+          return 'acted';
         }
         this.options.logger.warn(
           { err: error, eventId: event.eventId, attempt, kind, ...context },
@@ -380,7 +385,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         );
       }
       await delay(retryDelayMs(attempt));
-      if (!(await keepRetrying())) return false;
+      if (!(await keepRetrying())) return 'unfinished';
     }
   }
 
