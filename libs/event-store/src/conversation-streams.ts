@@ -1,4 +1,4 @@
-import type { PendingEvent } from '@contracts';
+import type { EventsOfKind, PendingEvent } from '@contracts';
 import { conversationStream, type ConversationState } from '@libs/conversation';
 import type { AppendResult, EventStore } from './event-store';
 import { StreamRunner, type Causation, type StreamRunnerOptions } from './stream-runner';
@@ -26,12 +26,14 @@ export class ConversationStreams {
     return (await this.runner.load(streamRef(ref), options)).state;
   }
 
+  /** `trigger`: the consumed event that asked for the decision (see StreamRunner.execute). */
   async execute(
     ref: ConversationRef,
     causation: Causation,
     decide: (state: ConversationState) => PendingEvent[] | Promise<PendingEvent[]>,
+    trigger?: EventsOfKind['conversation'],
   ): Promise<ExecuteResult> {
-    const { status, state, result } = await this.runner.execute(streamRef(ref), causation, decide);
+    const { status, state, result } = await this.runner.execute(streamRef(ref), causation, decide, trigger);
     return { status, state, result };
   }
 }

@@ -127,13 +127,34 @@ export class StreamRunner<K extends StreamKind, S> {
     return loaded;
   }
 
+  /** The state kept in memory moved on by `next`, when `next` is the event right after it; else null. */
+  private advanceCached(ref: StreamRef, next: EventsOfKind[K]): Loaded<S> | null {
+    const key = cacheKey(ref);
+    const cached = this.cache.get(key);
+    if (!cached || next.sequence !== cached.version + 1 || this.definition.refoldsAfter?.(next)) return null;
+    const advanced = { state: this.definition.evolve(cached.state, next), version: next.sequence };
+    this.cache.set(key, advanced);
+    return advanced;
+  }
+
   fold(events: readonly EventsOfKind[K][], from: S = this.definition.initialState()): S {
     return events.reduce((state, event) => this.definition.evolve(state, event), from);
   }
 
-  async execute(ref: StreamRef, causation: Causation, decide: Decide<K, S>): Promise<Executed<K, S>> {
+  /**
+   * `next`: the event that asked for this decision, as consumed. When it is the event right after the
+   * state kept in memory, that state moved on by it is the stream as stored up to it, and the stream is
+   * not read again; an event stored after it makes the append conflict, and the retry reads the tail.
+   */
+  async execute(
+    ref: StreamRef,
+    causation: Causation,
+    decide: Decide<K, S>,
+    next?: EventsOfKind[K],
+  ): Promise<Executed<K, S>> {
     for (let attempt = 1; ; attempt++) {
-      const { state, version } = await this.load(ref);
+      const { state, version } =
+        (attempt === 1 && next && this.advanceCached(ref, next)) || (await this.load(ref));
       const pending = await decide(state, version);
       if (pending.length === 0) return { status: 'unchanged', state, version };
       try {

@@ -16,6 +16,7 @@ import { TenantSettingsStreams } from './tenant-settings-streams';
 /** The in-memory store, counting the events its reads return. */
 class CountingStore extends InMemoryEventStore {
   eventsRead = 0;
+  reads = 0;
 
   override async read<K extends StreamKind>(
     kind: K,
@@ -24,6 +25,7 @@ class CountingStore extends InMemoryEventStore {
   ): Promise<EventsOfKind[K][]> {
     const events = await super.read(kind, streamRef, options);
     this.eventsRead += events.length;
+    this.reads++;
     return events;
   }
 }
@@ -53,6 +55,14 @@ class RacingStore extends InMemoryEventStore {
 }
 
 const ref = { tenantId: TENANT_ID, conversationId: CONVERSATION_ID };
+
+/** The one event a decision appended, as a consumer would receive it. */
+function appendedEvent(executed: { result?: AppendResult<'conversation'> }) {
+  const result = executed.result;
+  if (result?.status !== 'appended' || result.events.length !== 1)
+    throw new Error('expected one appended event');
+  return result.events[0];
+}
 const causation = { causationId: null, correlationId: fixtureId('c', 9) };
 let ids = 0;
 const nextId = () => fixtureId('d', ++ids);
@@ -166,6 +176,49 @@ describe('the generic runner with the conversation machine (ConversationStreams)
     expect(store.eventsRead - readByOther).toBe(1); // only 'two'
     expect(contextOf(loaded).transcript.map((entry) => entry.text)).toEqual(['one', 'two']);
     expect(loaded).toEqual(await new ConversationStreams(store, { cachedStreams: 0 }).load(ref));
+  });
+
+  it('decides without reading when the triggering event is the next one after the state in memory', async () => {
+    const store = new CountingStore();
+    const streams = new ConversationStreams(store);
+    const gateway = new ConversationStreams(store); // another process appends the trigger
+    await streams.execute(ref, causation, start);
+    const trigger = appendedEvent(await gateway.execute(ref, causation, receive('hello')));
+    store.reads = 0;
+
+    const result = await streams.execute(ref, causation, receive('and more'), trigger);
+
+    expect(store.reads).toBe(0);
+    expect(result.status).toBe('appended');
+    expect(result.state).toEqual(await new ConversationStreams(store, { cachedStreams: 0 }).load(ref));
+  });
+
+  it('reads the tail when the trigger is not the next event, or when more was stored after it', async () => {
+    const store = new CountingStore();
+    const streams = new ConversationStreams(store);
+    const other = new ConversationStreams(store);
+    await streams.execute(ref, causation, start);
+    const first = appendedEvent(await other.execute(ref, causation, receive('one')));
+    await other.execute(ref, causation, receive('two'));
+    store.reads = 0;
+
+    // `first` is next after the state in memory, but 'two' came after it: the append conflicts, and the
+    // retry reads the tail and decides on all of it.
+    const result = await streams.execute(ref, causation, receive('three'), first);
+
+    expect(store.reads).toBeGreaterThan(0);
+    expect(contextOf(result.state).transcript.map((entry) => entry.text)).toEqual(['one', 'two', 'three']);
+    expect(result.state).toEqual(await new ConversationStreams(store, { cachedStreams: 0 }).load(ref));
+
+    store.reads = 0;
+    const stale = await streams.execute(ref, causation, receive('four'), first); // an old redelivery
+    expect(store.reads).toBe(1);
+    expect(contextOf(stale.state).transcript.map((entry) => entry.text)).toEqual([
+      'one',
+      'two',
+      'three',
+      'four',
+    ]);
   });
 
   it('folds again from the stored events after an erasure, read by any process', async () => {

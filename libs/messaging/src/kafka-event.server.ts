@@ -12,7 +12,6 @@ import {
   parseStoredEvent,
   topicOfType,
   upcast,
-  type EngineEvent,
   type StoredEvent,
 } from '@contracts';
 import { failureKind } from './failure-kind';

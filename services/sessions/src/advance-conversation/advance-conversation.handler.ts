@@ -37,13 +37,19 @@ export class AdvanceConversationHandler {
     const ref = { tenantId: trigger.tenantId, conversationId: trigger.conversationId };
     const causation = { causationId: trigger.eventId, correlationId: trigger.correlationId };
     // The stream, not the Kafka message, is the truth: decide on the stored state, which may be ahead
-    // of the trigger. A redelivered trigger derives the same ids and appends nothing.
-    await this.streams.execute(ref, causation, async (state) => {
-      // The settings version the conversation started under, never the tenant's latest.
-      const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
-      await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
-      return this.withCachedAnswer(trigger.tenantId, state, decideNext(state, policy), policy);
-    });
+    // of the trigger (the trigger only spares a read when it is the next event after the state in
+    // memory). A redelivered trigger derives the same ids and appends nothing.
+    await this.streams.execute(
+      ref,
+      causation,
+      async (state) => {
+        // The settings version the conversation started under, never the tenant's latest.
+        const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
+        await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
+        return this.withCachedAnswer(trigger.tenantId, state, decideNext(state, policy), policy);
+      },
+      trigger,
+    );
     // A whole reply (not one cut at max tokens) can answer the same question again.
     if (trigger.type === 'conversation.reply-completed.v2' && trigger.data.finishReason === 'stop') {
       await this.answers.complete(trigger.tenantId, trigger.data.turnId);
