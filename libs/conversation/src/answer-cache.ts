@@ -44,7 +44,15 @@ export function cacheableTurn(
   const requested = replyRequestIn(decided);
   if (requested === null) return null;
   const context = contextOf(state);
-  const intent = policy.intents.find((candidate) => candidate.name === context.intent?.name);
+  // `state` is before `decided`: the same decision may resolve the intent and fill slots (a question that
+  // carries its order number, classified after its knowledge arrived).
+  const resolvedNow = decided.find((event) => event.type === 'conversation.intent-resolved.v1');
+  const intentName = resolvedNow ? resolvedNow.data.intent : context.intent?.name;
+  const intent = policy.intents.find((candidate) => candidate.name === intentName);
+  const slotsFilledNow = decided.some(
+    (event) =>
+      event.type === 'conversation.slot-filled.v1' || event.type === 'conversation.slot-corrected.v1',
+  );
   const [system, question, ...rest] = requested.prompt;
   if (
     requested.inReplyTo.length !== 1 ||
@@ -55,6 +63,7 @@ export function cacheableTurn(
     // Not only the prompt: the budget may have cut earlier turns out of it (prompt-budget.ts).
     context.transcript.some((entry) => entry.id !== requested.inReplyTo[0]) ||
     Object.keys(context.slots).length > 0 ||
+    slotsFilledNow ||
     (intent?.slots.length ?? 0) > 0
   ) {
     return null;

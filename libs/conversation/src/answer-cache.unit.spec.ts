@@ -10,6 +10,11 @@ import { Dialogue, TURN_POLICY } from './dialogue.fixture';
 
 const TENANT = 'tenant-a';
 
+/** The state the last reaction decided on, as sessions passes it: before the events it decided. */
+function stateBefore(given: Dialogue) {
+  return fold(given.events.slice(0, given.events.length - given.decided.length));
+}
+
 /** A conversation whose first question is classified and has its knowledge: the reply is requested. */
 function askedFaq(question: string, label = 'product_question'): Dialogue {
   const given = new Dialogue().start();
@@ -34,7 +39,7 @@ describe('cacheableTurn', () => {
   it('given a first FAQ question with no slots, when its reply is requested, then it has a key', () => {
     const given = askedFaq('Is this kettle stainless steel?');
 
-    const turn = cacheableTurn(TENANT, fold(given.events), given.decided, TURN_POLICY);
+    const turn = cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY);
 
     expect(turn?.turnId).toBe(given.lastOf('conversation.reply-requested.v1').data.turnId);
     expect(turn?.cacheKey).toMatch(/^[0-9a-f]{64}$/);
@@ -44,16 +49,16 @@ describe('cacheableTurn', () => {
     const one = askedFaq('Is this kettle stainless steel?');
     const two = askedFaq('is this kettle  STAINLESS steel');
 
-    expect(cacheableTurn(TENANT, one.state, one.decided, TURN_POLICY)?.cacheKey).toBe(
-      cacheableTurn(TENANT, two.state, two.decided, TURN_POLICY)?.cacheKey,
+    expect(cacheableTurn(TENANT, stateBefore(one), one.decided, TURN_POLICY)?.cacheKey).toBe(
+      cacheableTurn(TENANT, stateBefore(two), two.decided, TURN_POLICY)?.cacheKey,
     );
   });
 
   it('given another tenant, then the key differs', () => {
     const given = askedFaq('Is this kettle stainless steel?');
 
-    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)?.cacheKey).not.toBe(
-      cacheableTurn('tenant-b', given.state, given.decided, TURN_POLICY)?.cacheKey,
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)?.cacheKey).not.toBe(
+      cacheableTurn('tenant-b', stateBefore(given), given.decided, TURN_POLICY)?.cacheKey,
     );
   });
 
@@ -63,8 +68,8 @@ describe('cacheableTurn', () => {
     const message = two.say('Is this kettle stainless steel?');
     two.classify(message.data.messageId, 'product_question').knowledge(message.data.messageId, []);
 
-    expect(cacheableTurn(TENANT, one.state, one.decided, TURN_POLICY)?.cacheKey).not.toBe(
-      cacheableTurn(TENANT, two.state, two.decided, TURN_POLICY)?.cacheKey,
+    expect(cacheableTurn(TENANT, stateBefore(one), one.decided, TURN_POLICY)?.cacheKey).not.toBe(
+      cacheableTurn(TENANT, stateBefore(two), two.decided, TURN_POLICY)?.cacheKey,
     );
   });
 
@@ -75,7 +80,23 @@ describe('cacheableTurn', () => {
     given.knowledge(first.data.messageId);
 
     expect(given.decidedTypes()).toContain('conversation.reply-requested.v1');
-    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)).toBeNull();
+  });
+
+  it('given a question carrying its order number, classified after its knowledge came, then it is not cacheable', () => {
+    const given = new Dialogue().start();
+    const first = given.say('我的包裹什么时候能到？订单号是 E20261128004512');
+    given.knowledge(first.data.messageId).classify(first.data.messageId, 'order_status');
+
+    // One decision resolves the intent, fills the order number and requests the reply.
+    expect(given.decidedTypes()).toEqual(
+      expect.arrayContaining([
+        'conversation.intent-resolved.v1',
+        'conversation.slot-filled.v1',
+        'conversation.reply-requested.v1',
+      ]),
+    );
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)).toBeNull();
   });
 
   it('given an earlier turn in the conversation, then the next question is not cacheable', () => {
@@ -91,7 +112,7 @@ describe('cacheableTurn', () => {
     given.classify(next.data.messageId, 'product_question').knowledge(next.data.messageId);
 
     expect(given.decidedTypes()).toContain('conversation.reply-requested.v1');
-    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)).toBeNull();
   });
 
   it('given earlier turns the prompt budget cut out, then the question is still not cacheable', () => {
@@ -109,21 +130,21 @@ describe('cacheableTurn', () => {
     given.classify(next.data.messageId, 'product_question').knowledge(next.data.messageId, []);
 
     expect(given.lastOf('conversation.reply-requested.v1').data.prompt).toHaveLength(2);
-    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)).toBeNull();
   });
 
   it('given decisions without a reply request, then there is nothing to cache', () => {
     const given = new Dialogue().start();
     given.say('Is this kettle stainless steel?');
 
-    expect(cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)).toBeNull();
+    expect(cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)).toBeNull();
   });
 });
 
 describe('answerFromCache', () => {
   it('given a hit, then the turn completes with the cached text, named as the cache, after the hit', () => {
     const given = askedFaq('Is this kettle stainless steel?');
-    const turn = cacheableTurn(TENANT, given.state, given.decided, TURN_POLICY)!;
+    const turn = cacheableTurn(TENANT, stateBefore(given), given.decided, TURN_POLICY)!;
     const source = {
       sourceConversationId: '0190f0c2-3b4d-7e8f-9a0b-1c2d3e4f5a6b',
       sourceTurnId: turn.turnId,
