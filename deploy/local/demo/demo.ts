@@ -107,7 +107,8 @@ async function main(): Promise<void> {
 
   const state = await client.getConversation(id);
   console.log(
-    `\nstate: ${state.status}, ${state.turnsCompleted} turns, ${state.version} events in the stream`,
+    `\nstate: ${state.status}${state.status === 'collecting' ? ' (the bot waits for the customer)' : ''}, ` +
+      `${state.turnsCompleted} turns, ${state.version} events in the stream`,
   );
   console.log(`
 Where to look next:
