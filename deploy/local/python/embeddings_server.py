@@ -9,7 +9,8 @@ ACK, and each request thread that calls the engine gets its own OpenMP team. Her
 - responses are one write and the socket has TCP_NODELAY;
 - one long-lived thread owns the model (one OpenMP team, warm), and requests hand it their texts;
 - requests that arrive while it is busy are embedded together in one batch call (continuous batching, as
-  the LLM server does), so concurrent callers share the cores instead of queueing behind a lock.
+  the LLM server does), so concurrent callers share the cores instead of queueing behind a lock;
+- the listen backlog holds a burst of new connections (the default 5 made some wait a second).
 
 Routes: POST /v1/embeddings (input: a string or a list of strings; encoding_format float or base64;
 input_type query or passage, default --default-type), GET /v1/models, GET /health.
@@ -72,6 +73,13 @@ class Engine:
             end = start + len(entry_texts)
             done.set_result((vectors[start:end], sum(tokens[start:end])))
             start += len(entry_texts)
+
+
+class Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of new connections (retrieval and inference
+    # opening several at once) overflows it and the dropped connects are retried by TCP after a second.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -159,8 +167,7 @@ def main():
     Handler.model_name = args.name
     Handler.default_query = args.default_type == "query"
     Handler.engine.embed(["warm-up"], True)
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
+    server = Server((args.host, args.port), Handler)
     print(f"embeddings: {args.name} ({Handler.engine.dim} dimensions) on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()
 
