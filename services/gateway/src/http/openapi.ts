@@ -108,6 +108,23 @@ const bodyErrors = {
   ),
 };
 
+/** What a settings change (intents, limits) answers: one changeSettings step behind both routes. */
+function settingsChangeResponses() {
+  return {
+    '200': {
+      description: 'The new (or unchanged) version',
+      headers: { ETag: etagHeader },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
+    },
+    ...bodyErrors,
+    '401': standardErrors['401'],
+    '403': forbidden,
+    '409': problemResponse('`expectedVersion` is not the current version (`settings-version-conflict`)'),
+    '412': problemResponse('`If-Match` does not name the current version (`precondition-failed`)'),
+    '503': unavailable,
+  };
+}
+
 const documentId = (() => {
   const { description, ...idSchema } = schema(DocumentIdParam, 'input');
   return { name: 'documentId', in: 'path', required: true, description, schema: idSchema };
@@ -491,21 +508,7 @@ export function buildOpenApiDocument(
             required: true,
             content: { 'application/json': { schema: schema(ReplaceIntentsBodySchema, 'input') } },
           },
-          responses: {
-            '200': {
-              description: 'The new (or unchanged) version',
-              headers: { ETag: etagHeader },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
-            },
-            ...bodyErrors,
-            '401': standardErrors['401'],
-            '403': forbidden,
-            '409': problemResponse(
-              '`expectedVersion` is not the current version (`settings-version-conflict`)',
-            ),
-            '412': problemResponse('`If-Match` does not name the current version (`precondition-failed`)'),
-            '503': unavailable,
-          },
+          responses: settingsChangeResponses(),
         },
       },
       '/v1/settings/limits': {
@@ -523,21 +526,7 @@ export function buildOpenApiDocument(
             required: true,
             content: { 'application/json': { schema: schema(ReplaceLimitsBodySchema, 'input') } },
           },
-          responses: {
-            '200': {
-              description: 'The new (or unchanged) version',
-              headers: { ETag: etagHeader },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/TenantSettings' } } },
-            },
-            ...bodyErrors,
-            '401': standardErrors['401'],
-            '403': forbidden,
-            '409': problemResponse(
-              '`expectedVersion` is not the current version (`settings-version-conflict`)',
-            ),
-            '412': problemResponse('`If-Match` does not name the current version (`precondition-failed`)'),
-            '503': unavailable,
-          },
+          responses: settingsChangeResponses(),
         },
       },
       ...openAiPaths(),
