@@ -331,9 +331,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     // events (reply chunks above all) concern one or two of the services that read its topic, and the
     // others pass them by without parsing and validating them. A message without the header is parsed.
     const typeHeader = message.headers?.[EVENT_HEADERS.type]?.toString();
-    if (typeHeader !== undefined && !this.messageHandlers.has(currentTypeOf(typeHeader))) {
+    const headerType = typeHeader === undefined ? undefined : currentTypeOf(typeHeader);
+    if (headerType !== undefined && !this.messageHandlers.has(headerType)) {
       const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
-      onHandled({ type: currentTypeOf(typeHeader), eventId }, 'ignored');
+      onHandled({ type: headerType, eventId }, 'ignored');
       return 'passed';
     }
     const parsed = parseStoredEvent(message.value);

@@ -63,7 +63,8 @@ export class ConsumerModule {
               ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
               onHandled: (event, outcome, groupId, timing) => {
                 metrics.eventConsumed(groupId, event.type, outcome, timing);
-                if (outcome !== 'ignored')
+                // Checked first: this runs for every consumed event, and the fields cost an object each.
+                if (outcome !== 'ignored' && logger.isLevelEnabled('debug'))
                   logger.debug({ type: event.type, eventId: event.eventId, ...timing }, 'event consumed');
               },
               // Handlers see customer text opened (or [erased]); the topic only ever carries it sealed.
