@@ -21,11 +21,11 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { IntentDefinition, ModelTaskInput } from '@contracts';
 import { findSlotValue, validateSlotValue, type SlotType } from '@libs/conversation';
+import { Embedder } from '@libs/embeddings';
 import { DEFAULT_INTENTS, DEFAULTS } from '@libs/tenant-settings';
 import {
   IntentIndex,
   OpenAiCompatibleClient,
-  OpenAiCompatibleEmbeddings,
   fastPathDecides,
   intentRequest,
   parseIntent,
@@ -102,8 +102,8 @@ const llm = new OpenAiCompatibleClient({
   model: env('LLM_MODEL'),
   temperature: 0,
 });
-const embeddings = new OpenAiCompatibleEmbeddings({
-  baseURL: env('EMBEDDINGS_BASE_URL'),
+const embeddings = new Embedder({
+  baseUrl: env('EMBEDDINGS_BASE_URL'),
   apiKey: process.env['EMBEDDINGS_API_KEY'] ?? 'none',
   model: env('EMBEDDINGS_MODEL'),
 });
@@ -137,7 +137,7 @@ interface IntentOutcome {
 
 async function classifyAll(intents: IntentDefinition[], test: readonly Line[]): Promise<IntentOutcome[]> {
   const examples = intents.flatMap((intent) => intent.examples.map((text) => ({ label: intent.name, text })));
-  const vectors = await embeddings.embed(
+  const vectors = await embeddings.embedQueries(
     examples.map((example) => example.text),
     AbortSignal.timeout(CALL_TIMEOUT_MS),
   );
@@ -146,14 +146,14 @@ async function classifyAll(intents: IntentDefinition[], test: readonly Line[]): 
   );
   const labels = intents.map((intent) => intent.name);
   // Warm the connections (and the servers' caches for the system prompt) before timing anything.
-  await embeddings.embed(['warm-up'], AbortSignal.timeout(CALL_TIMEOUT_MS));
+  await embeddings.embedQueries(['warm-up'], AbortSignal.timeout(CALL_TIMEOUT_MS));
   if (WITH_LLM) await completeIntent(intents, labels, 'warm-up');
 
   const outcomes: IntentOutcome[] = [];
   for (const line of test) {
     // The fast path as the handler runs it: embed the message, rank it against the centroids.
     const fastStart = performance.now();
-    const [vector] = await embeddings.embed([line.text], AbortSignal.timeout(CALL_TIMEOUT_MS));
+    const [vector] = await embeddings.embedQueries([line.text], AbortSignal.timeout(CALL_TIMEOUT_MS));
     const rankStart = performance.now();
     const ranking = vector ? index.rank(vector) : null;
     const fastEnd = performance.now();

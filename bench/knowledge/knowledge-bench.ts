@@ -27,7 +27,8 @@ import { parseArgs } from 'node:util';
 import { KnowledgeSearchResultSchema } from '@contracts';
 import { chunkDocument, DocumentIds } from '@libs/knowledge';
 import { parseDocument } from '@libs/document-parsing';
-import { Embedder, type IndexedChunk } from '@libs/knowledge-search';
+import { Embedder } from '@libs/embeddings';
+import type { IndexedChunk } from '@libs/knowledge-search';
 import { env, percentile, startKnowledgeStack, waitIndexed, type KnowledgeStack } from './knowledge-stack';
 
 const { values } = parseArgs({
@@ -238,12 +239,12 @@ async function main(): Promise<void> {
     .split('\n')
     .filter((line) => line.trim().length > 0)
     .map((line) => (JSON.parse(line) as { question: string }).question);
-  const embedder = new Embedder(
-    env('EMBEDDINGS_BASE_URL'),
-    process.env.EMBEDDINGS_API_KEY ?? 'none',
-    env('EMBEDDINGS_MODEL'),
-    DIMENSIONS,
-  );
+  const embedder = new Embedder({
+    baseUrl: env('EMBEDDINGS_BASE_URL'),
+    apiKey: process.env.EMBEDDINGS_API_KEY ?? 'none',
+    model: env('EMBEDDINGS_MODEL'),
+    dimensions: DIMENSIONS,
+  });
   console.log(
     `machine: ${cpus().length} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))

@@ -116,12 +116,19 @@ class Handler(BaseHTTPRequestHandler):
             self.refuse(404, "unknown route")
 
     def do_POST(self):
+        # The body is read before any refusal: left unread on a kept-alive connection, it would be parsed
+        # as the next request's first line.
+        try:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            self.close_connection = True
+            self.refuse(400, "Content-Length is not a number")
+            return
         if self.path not in ("/v1/embeddings", "/embeddings"):
             self.refuse(404, "unknown route")
             return
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            request = json.loads(self.rfile.read(length) or b"{}")
+            request = json.loads(body or b"{}")
         except (ValueError, UnicodeDecodeError):
             self.refuse(400, "the body is not JSON")
             return

@@ -16,7 +16,8 @@ import { InferenceEventsController } from './inference.events.controller';
 import { InferenceMetrics } from './inference.metrics';
 import type { InferenceConfig } from './inference.config';
 import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
-import { EMBEDDINGS_CLIENT, OpenAiCompatibleEmbeddings, type EmbeddingsClient } from './embeddings.client';
+import { Embedder, type Embeddings } from '@libs/embeddings';
+import { EMBEDDINGS_CLIENT } from './embeddings.client';
 import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 import { ModelDispatcher } from './dispatch';
 import {
@@ -91,7 +92,7 @@ class LlmHealth implements OnModuleInit {
   constructor(
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: EmbeddingsClient,
+    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: Embeddings,
   ) {}
 
   onModuleInit(): void {
@@ -145,8 +146,8 @@ export class InferenceModule {
         {
           provide: EMBEDDINGS_CLIENT,
           useFactory: () =>
-            new OpenAiCompatibleEmbeddings({
-              baseURL: config.EMBEDDINGS_BASE_URL,
+            new Embedder({
+              baseUrl: config.EMBEDDINGS_BASE_URL,
               apiKey: config.EMBEDDINGS_API_KEY,
               model: config.EMBEDDINGS_MODEL,
             }),

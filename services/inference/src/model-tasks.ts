@@ -3,7 +3,6 @@
  * measures the classifier and the extractor with exactly the code the handler runs. Imported through
  * the `@services/inference/model-tasks` alias, never by a deep path.
  */
-export { OpenAiCompatibleEmbeddings, type EmbeddingsClient } from './embeddings.client';
 export { OpenAiCompatibleClient, type LlmClient } from './llm.client';
 export { IntentIndex, type IntentRanking } from './run-model-task/intent-index';
 export {

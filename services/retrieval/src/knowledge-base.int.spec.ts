@@ -13,14 +13,9 @@ import {
   knowledgeDocumentStream,
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
+import { Embedder } from '@libs/embeddings';
 import { TcpProxy, createTenantWithKey, createTestDatabase, type TestDatabase } from '@test/support';
-import {
-  BackendBreakers,
-  Embedder,
-  KeywordIndex,
-  QueryEmbeddingCache,
-  VectorIndex,
-} from '@libs/knowledge-search';
+import { BackendBreakers, KeywordIndex, QueryEmbeddingCache, VectorIndex } from '@libs/knowledge-search';
 import { DeleteDocumentCommand, DeleteDocumentHandler } from './delete-document';
 import { IndexDocumentCommand, IndexDocumentHandler, IndexingCheckpoints } from './index-document';
 import { RETRIEVAL_TABLES } from './migrations';
@@ -102,12 +97,12 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
     checkpoints = new IndexingCheckpoints(db.dataSource);
     keywords = new KeywordIndex(esProxy.via(env('ELASTICSEARCH_URL')), index);
     vectors = new VectorIndex(`127.0.0.1:${milvusProxy.port}`, index, Number(env('EMBEDDINGS_DIMENSIONS')));
-    embedder = new Embedder(
-      env('EMBEDDINGS_BASE_URL'),
-      'none',
-      env('EMBEDDINGS_MODEL'),
-      Number(env('EMBEDDINGS_DIMENSIONS')),
-    );
+    embedder = new Embedder({
+      baseUrl: env('EMBEDDINGS_BASE_URL'),
+      apiKey: 'none',
+      model: env('EMBEDDINGS_MODEL'),
+      dimensions: Number(env('EMBEDDINGS_DIMENSIONS')),
+    });
     // A generous timeout: the shared 2-core machine is busy; the breakers' 500 ms is for production.
     breakers = new BackendBreakers({ timeoutMs: 5_000, failuresToOpen: 5, openForMs: 30_000 });
     search = new SearchKnowledgeHandler(
@@ -263,12 +258,12 @@ describe('knowledge base (real Elasticsearch, Milvus, embeddings)', () => {
   it('a repeated question is searched with its cached query embedding, even with the embeddings server cut off', async () => {
     const embeddingsProxy = new TcpProxy('127.0.0.1', Number(new URL(env('EMBEDDINGS_BASE_URL')).port));
     await embeddingsProxy.start();
-    const viaProxy = new Embedder(
-      embeddingsProxy.via(env('EMBEDDINGS_BASE_URL')),
-      'none',
-      env('EMBEDDINGS_MODEL'),
-      Number(env('EMBEDDINGS_DIMENSIONS')),
-    );
+    const viaProxy = new Embedder({
+      baseUrl: embeddingsProxy.via(env('EMBEDDINGS_BASE_URL')),
+      apiKey: 'none',
+      model: env('EMBEDDINGS_MODEL'),
+      dimensions: Number(env('EMBEDDINGS_DIMENSIONS')),
+    });
     const handler = new SearchKnowledgeHandler(
       keywords,
       vectors,

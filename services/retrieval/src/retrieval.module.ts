@@ -21,13 +21,13 @@ import {
 } from '@libs/platform';
 import {
   BackendBreakers,
-  Embedder,
   KeywordIndex,
   QueryEmbeddingCache,
   SEARCH_BACKENDS,
   VectorIndex,
   type BreakerState,
 } from '@libs/knowledge-search';
+import { Embedder } from '@libs/embeddings';
 import { DeleteDocumentHandler } from './delete-document';
 import {
   FLUSH_VECTORS_AFTER_INDEXING,
@@ -110,12 +110,12 @@ export class RetrievalModule {
         {
           provide: Embedder,
           useFactory: () =>
-            new Embedder(
-              config.EMBEDDINGS_BASE_URL,
-              config.EMBEDDINGS_API_KEY,
-              config.EMBEDDINGS_MODEL,
-              config.EMBEDDINGS_DIMENSIONS,
-            ),
+            new Embedder({
+              baseUrl: config.EMBEDDINGS_BASE_URL,
+              apiKey: config.EMBEDDINGS_API_KEY,
+              model: config.EMBEDDINGS_MODEL,
+              dimensions: config.EMBEDDINGS_DIMENSIONS,
+            }),
         },
         {
           provide: BackendBreakers,

@@ -11,7 +11,8 @@ import { modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@lib
 import { EventStore, TenantSettingsStreams } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { effectiveSettings } from '@libs/tenant-settings';
-import { EMBEDDINGS_CLIENT, type EmbeddingsClient } from '../embeddings.client';
+import type { Embeddings } from '@libs/embeddings';
+import { EMBEDDINGS_CLIENT } from '../embeddings.client';
 import { ModelDispatcher } from '../dispatch';
 import {
   LLM_CLIENT,
@@ -61,7 +62,7 @@ export class RunModelTaskHandler {
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(TenantSettingsStreams) private readonly tenantSettings: TenantSettingsStreams,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: EmbeddingsClient,
+    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: Embeddings,
     @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
     @Inject(MODEL_TASK_SETTINGS) private readonly settings: ModelTaskSettings,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
@@ -161,7 +162,7 @@ export class RunModelTaskHandler {
     signal: AbortSignal,
   ): Promise<{ result: ModelTaskResult; model: string }> {
     const index = await this.indexFor(cacheKey, intents, signal);
-    const [vector] = await this.embeddings.embed([task.text], signal);
+    const [vector] = await this.embeddings.embedQueries([task.text], signal);
     const ranking = vector ? index.rank(vector) : null;
     if (fastPathDecides(ranking, fastPathMinConfidence)) {
       return { result: fastPathResult(ranking), model: this.embeddings.model };
@@ -196,7 +197,7 @@ export class RunModelTaskHandler {
       intent.examples.map((text) => ({ label: intent.name, text })),
     );
     const building = this.embeddings
-      .embed(
+      .embedQueries(
         examples.map((example) => example.text),
         signal,
       )

@@ -4,20 +4,20 @@ import type { EventData, IntentDefinition, ModelTaskInput } from '@contracts';
 import { DerivedIds } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import { InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
+import type { Embeddings } from '@libs/embeddings';
 import { DEFAULT_INTENTS } from '@libs/tenant-settings';
-import type { EmbeddingsClient } from '../embeddings.client';
 import type { ChatMessage, CompleteOptions, Completion, LlmClient } from '../llm.client';
 import { RunModelTaskCommand } from './run-model-task.command';
 import { RunModelTaskHandler } from './run-model-task.handler';
 
 /** Embeddings that place each text where the test says: texts mentioning an axis word point along it. */
-class ScriptedEmbeddings implements EmbeddingsClient {
+class ScriptedEmbeddings implements Embeddings {
   readonly model = 'scripted-e5';
   embedded: string[] = [];
 
   constructor(private readonly axes: string[]) {}
 
-  embed(texts: readonly string[]): Promise<number[][]> {
+  embedQueries(texts: readonly string[]): Promise<number[][]> {
     this.embedded.push(...texts);
     return Promise.resolve(texts.map((text) => this.vectorOf(text)));
   }

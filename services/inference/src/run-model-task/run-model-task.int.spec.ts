@@ -4,9 +4,9 @@ import pino from 'pino';
 import { ModelDispatcher } from '../dispatch';
 import type { EventData, ModelTaskInput, TenantSettings } from '@contracts';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
+import { Embedder } from '@libs/embeddings';
 import { InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
 import { DEFAULT_INTENTS } from '@libs/tenant-settings';
-import { OpenAiCompatibleEmbeddings } from '../embeddings.client';
 import { OpenAiCompatibleClient } from '../llm.client';
 import { IntentIndex } from './intent-index';
 import { RunModelTaskCommand } from './run-model-task.command';
@@ -25,8 +25,8 @@ const llm = new OpenAiCompatibleClient({
   model: env('LLM_MODEL'),
   temperature: 0.3,
 });
-const embeddings = new OpenAiCompatibleEmbeddings({
-  baseURL: env('EMBEDDINGS_BASE_URL'),
+const embeddings = new Embedder({
+  baseUrl: env('EMBEDDINGS_BASE_URL'),
   apiKey: process.env['EMBEDDINGS_API_KEY'] ?? 'none',
   model: env('EMBEDDINGS_MODEL'),
 });
@@ -148,14 +148,14 @@ describe('model tasks against the real model and embeddings servers', () => {
     const train = lines.filter((line) => line.split === 'train');
     const test = lines.filter((line) => line.split === 'test');
     const signal = AbortSignal.timeout(120_000);
-    const trainVectors = await embeddings.embed(
+    const trainVectors = await embeddings.embedQueries(
       train.map((line) => line.text),
       signal,
     );
     const index = IntentIndex.build(
       train.map((line, i) => ({ label: line.intent, vector: trainVectors[i]! })),
     );
-    const testVectors = await embeddings.embed(
+    const testVectors = await embeddings.embedQueries(
       test.map((line) => line.text),
       signal,
     );

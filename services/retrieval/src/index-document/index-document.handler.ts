@@ -12,13 +12,8 @@ import {
   type IndexingOutcome,
   type KnowledgeDocumentState,
 } from '@libs/knowledge';
-import {
-  Embedder,
-  KeywordIndex,
-  VectorIndex,
-  searchableText,
-  type IndexedChunk,
-} from '@libs/knowledge-search';
+import { KeywordIndex, VectorIndex, searchableText, type IndexedChunk } from '@libs/knowledge-search';
+import { Embedder } from '@libs/embeddings';
 import { parseDocument } from '@libs/document-parsing';
 import type { IndexDocumentCommand } from './index-document.command';
 import { IndexingCheckpoints } from './indexing-checkpoints.repository';

@@ -3,12 +3,12 @@ import type { KnowledgeSearchResult } from '@contracts';
 import { reciprocalRankFusion } from '@libs/knowledge';
 import {
   BackendBreakers,
-  Embedder,
   KeywordIndex,
   QueryEmbeddingCache,
   VectorIndex,
   type ChunkHit,
 } from '@libs/knowledge-search';
+import { Embedder } from '@libs/embeddings';
 import { Reranker } from './reranker';
 import type { SearchKnowledgeQuery } from './search-knowledge.query';
 import { SearchWeights } from './search-weights';

@@ -15,7 +15,12 @@ const norm = (vector: number[]) => Math.sqrt(cosine(vector, vector));
 beforeAll(() => {
   if (!baseUrl || !dimensions)
     throw new Error('EMBEDDINGS_BASE_URL and EMBEDDINGS_DIMENSIONS are not set: run through `npm test`');
-  embedder = new Embedder(baseUrl, 'none', process.env.EMBEDDINGS_MODEL ?? 'local', dimensions);
+  embedder = new Embedder({
+    baseUrl,
+    apiKey: 'none',
+    model: process.env.EMBEDDINGS_MODEL ?? 'local',
+    dimensions,
+  });
 });
 
 describe('the embeddings server through Embedder', () => {
@@ -65,7 +70,43 @@ describe('the embeddings server through Embedder', () => {
     expect(cosine(refund!, english!)).toBeGreaterThan(cosine(english!, unrelated!));
   });
 
-  it('refuses an empty input with a 400 the adapter reports', async () => {
-    await expect(embedder.embed([], 'query')).rejects.toThrow(/embeddings answered 400/);
+  it('reads the base64 vectors as the same numbers the server sends as JSON arrays', async () => {
+    const viaAdapter = await embedder.embedQueries(texts);
+    const response = await fetch(`${baseUrl.replace(/\/$/, '')}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: embedder.model,
+        input: texts,
+        input_type: 'query',
+        encoding_format: 'float',
+      }),
+    });
+    const body = (await response.json()) as { data: { index: number; embedding: number[] }[] };
+    const asJson = body.data.sort((a, b) => a.index - b.index).map((item) => item.embedding);
+
+    expect(viaAdapter).toHaveLength(texts.length);
+    viaAdapter.forEach((vector, row) =>
+      vector.forEach((value, column) => expect(value).toBeCloseTo(asJson[row]![column]!, 6)),
+    );
+  });
+
+  it('reports a refusal with the status the server answered', async () => {
+    const wrongRoute = new Embedder({ baseUrl: `${baseUrl}/nowhere`, apiKey: 'none', model: embedder.model });
+
+    await expect(wrongRoute.embedQuery('hello')).rejects.toThrow(/embeddings answered 404/);
+  });
+
+  it('embeds more texts than one request carries, in order', async () => {
+    const many = Array.from(
+      { length: 70 },
+      (_, index) => `order E2026120100${String(index).padStart(4, '0')}`,
+    );
+    const vectors = await embedder.embedQueries(many);
+    const [last] = await embedder.embedQueries([many[69]!]);
+
+    expect(vectors).toHaveLength(70);
+    expect(vectors[69]).toEqual(last);
+    expect(vectors[0]).not.toEqual(vectors[69]);
   });
 });
