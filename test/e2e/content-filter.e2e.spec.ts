@@ -2,7 +2,8 @@
  * The tenant's sensitive-word list on the real stack, both directions: an admin replaces the list over
  * the API (no restart); obfuscated listed words in customer messages are masked (202), blocked (422,
  * flagged) or hand the conversation to a human; a bot reply containing a listed phrase is stopped
- * mid-stream and replaced before any of the phrase reaches the WebSocket. The model is the
+ * mid-stream and replaced before any of the phrase reaches the WebSocket; a human agent's messages are
+ * masked or refused as a customer's are. The model is the
  * fixed-latency server of bench/, whose reply ("Thanks for waiting, your order is on its way.") is known,
  * so a listed phrase is sure to come up; the list spells it in full-width capitals with ideographic spaces.
  */
@@ -222,11 +223,63 @@ describe('the sensitive-word filter on the real stack', () => {
     );
   });
 
+  it('an agent’s message is screened as a customer’s: masked and flagged, or refused with 422 (block, and handoff too)', async () => {
+    const { conversationId } = await frontend.startConversation({ channel: 'web', locale: 'zh-CN' });
+    await socket.subscribe(conversationId);
+    await frontend.sendMessage(conversationId, '我们可以私下转账吗？');
+    await waitFor('the handoff', async () =>
+      (await frontend.getConversation(conversationId)).status === 'handed-off' ? true : undefined,
+    );
+
+    const { messageId } = await frontend.sendAgentMessage(
+      conversationId,
+      'agent-7',
+      '您可以 加.微 信 联系我',
+    );
+    const blocked = await refusal(frontend.sendAgentMessage(conversationId, 'agent-7', '这单可以刷单返利'));
+    const handoffWord = await refusal(frontend.sendAgentMessage(conversationId, 'agent-7', '私下 轉賬 更快'));
+
+    for (const [error, category] of [
+      [blocked, 'politics'],
+      [handoffWord, 'fraud'],
+    ] as const) {
+      expect(error.status).toBe(422);
+      expect(error.code).toBe('content-blocked');
+      expect(error.problem).toMatchObject({ categories: [category] });
+    }
+    const sent = await waitFor('the masked agent message on the WebSocket', () =>
+      socket.events(conversationId).find((event) => event.type === 'conversation.agent-message-sent.v1'),
+    );
+    expect(sent.data).toMatchObject({ messageId, text: '您可以 ***** 联系我' });
+    const events = await frontend.allEvents(conversationId);
+    expect(events.filter((event) => event.type === 'conversation.agent-message-sent.v1')).toHaveLength(1);
+    expect(
+      events
+        .filter((event) => event.type === 'conversation.content-flagged.v1')
+        .map((event) => event.data)
+        .filter((data) => data.direction === 'outbound'),
+    ).toEqual([
+      expect.objectContaining({ messageId, turnId: null, action: 'mask', categories: ['contact-diversion'] }),
+      expect.objectContaining({ turnId: null, action: 'block', categories: ['politics'] }),
+      expect.objectContaining({ turnId: null, action: 'block', categories: ['fraud'] }),
+    ]);
+    expect((await frontend.getConversation(conversationId)).status).toBe('handed-off');
+  });
+
   it('no service logged a listed word or the customers’ obfuscated spellings of them', () => {
     const logs = readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8'));
     expect(logs.length).toBe(5);
     for (const log of logs) {
-      for (const word of ['加微信', '微.信', '刷单返利', '刷.單', '私下转账', '私下轉賬', 'ＯＲＤＥＲ']) {
+      for (const word of [
+        '加微信',
+        '微.信',
+        '刷单返利',
+        '刷.單',
+        '私下转账',
+        '私下轉賬',
+        '私下 轉賬',
+        'ＯＲＤＥＲ',
+      ]) {
         expect(log).not.toContain(word);
       }
     }

@@ -11,26 +11,29 @@ export interface ContentVerdict {
 }
 
 /**
- * The flagged event of a customer message or of a turn's reply. Its id derives from the message (or
- * the turn), so a retried POST or a regenerated reply records the flag once.
+ * The flagged event of a customer message (inbound), of a turn's reply or of a human agent's message
+ * (outbound). Its id derives from the message (or the turn), so a retried POST or a regenerated reply
+ * records the flag once.
  */
 export function contentFlagged(
-  subject: { direction: 'inbound'; messageId: string } | { direction: 'outbound'; turnId: string },
+  subject:
+    | { direction: 'inbound'; messageId: string }
+    | { direction: 'outbound'; turnId: string }
+    | { direction: 'outbound'; agentMessageId: string },
   verdict: ContentVerdict,
 ): PendingEvent {
-  const inbound = subject.direction === 'inbound';
+  const { action, categories, matches } = verdict;
+  if ('turnId' in subject) {
+    return {
+      eventId: derivedId(subject.turnId, 'content-flagged'),
+      type: 'conversation.content-flagged.v1',
+      data: { direction: 'outbound', messageId: null, turnId: subject.turnId, action, categories, matches },
+    };
+  }
+  const messageId = 'messageId' in subject ? subject.messageId : subject.agentMessageId;
   return {
-    eventId: inbound
-      ? derivedId('content-flagged', subject.messageId)
-      : derivedId(subject.turnId, 'content-flagged'),
+    eventId: derivedId('content-flagged', messageId),
     type: 'conversation.content-flagged.v1',
-    data: {
-      direction: subject.direction,
-      messageId: inbound ? subject.messageId : null,
-      turnId: inbound ? null : subject.turnId,
-      action: verdict.action,
-      categories: verdict.categories,
-      matches: verdict.matches,
-    },
+    data: { direction: subject.direction, messageId, turnId: null, action, categories, matches },
   };
 }

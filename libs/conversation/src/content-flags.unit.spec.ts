@@ -45,6 +45,46 @@ describe('content flags in the conversation', () => {
     expect(statusOf(fold(given.events))).toBe('collecting');
   });
 
+  it('given a handed-off conversation, when an agent’s masked message is flagged, then the agent keeps it and the flag names the message', () => {
+    const given = new ConversationStreamBuilder();
+    given.started();
+    const message = given.message('我们可以私下****吗？');
+    given.append(
+      contentFlagged(
+        { direction: 'inbound', messageId: message.data.messageId },
+        { action: 'handoff', categories: ['fraud'], matches: 1 },
+      ),
+    );
+    const agentMessageId = '22222222-2222-4222-8222-222222222222';
+    given.append({
+      eventId: '33333333-3333-4333-8333-333333333333',
+      type: 'conversation.agent-message-sent.v1',
+      data: { messageId: agentMessageId, agentId: 'agent-7', text: '请不要****，我们只走官方渠道。' },
+    });
+    const flag = given.append(
+      contentFlagged(
+        { direction: 'outbound', agentMessageId },
+        { action: 'mask', categories: ['contact-diversion'], matches: 1 },
+      ),
+    );
+
+    const state = fold(given.events);
+
+    expect(flag.data).toEqual({
+      direction: 'outbound',
+      messageId: agentMessageId,
+      turnId: null,
+      action: 'mask',
+      categories: ['contact-diversion'],
+      matches: 1,
+    });
+    expect(statusOf(state)).toBe('handed-off');
+    expect(toView(state).transcript.at(-1)).toMatchObject({
+      id: agentMessageId,
+      text: '请不要****，我们只走官方渠道。',
+    });
+  });
+
   it('given the same message or turn, when flagged twice, then the flag has the same id (recorded once)', () => {
     const verdict = { action: 'mask' as const, categories: ['abuse'], matches: 1 };
     const id = '11111111-1111-4111-8111-111111111111';

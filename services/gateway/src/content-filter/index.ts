@@ -1,7 +1,7 @@
 import { ContentFilterLists, EventStore } from '@libs/event-store';
 import { ContentFilterController } from './content-filter.controller';
 import { GetContentFilterHandler } from './get-content-filter';
-import { InboundScreen } from '../conversations';
+import { ContentScreen } from '../conversations';
 import { ReplaceContentFilterHandler } from './replace-content-filter';
 
 export * from './content-filter.controller';
@@ -13,7 +13,7 @@ export const CONTENT_FILTER_ROUTE = { method: 'PUT', path: /^\/v1\/settings\/con
 
 export const CONTENT_FILTER_CONTROLLERS = [ContentFilterController];
 
-/** The word lists (refreshed every `refreshMs`), the inbound screen and the admin use cases. */
+/** The word lists (refreshed every `refreshMs`), the screen of customer and agent text, and the admin use cases. */
 export function contentFilterProviders(refreshMs: number) {
   return [
     {
@@ -21,7 +21,7 @@ export function contentFilterProviders(refreshMs: number) {
       inject: [EventStore],
       useFactory: (store: EventStore) => new ContentFilterLists(store, refreshMs),
     },
-    InboundScreen,
+    ContentScreen,
     GetContentFilterHandler,
     ReplaceContentFilterHandler,
   ];

@@ -430,7 +430,12 @@ export function buildOpenApiDocument(
             ...bodyErrors,
             ...standardErrors,
             '409': problemResponse('Closed, or not handed off (`conversation-not-handed-off`)'),
-            '422': problemResponse('The idempotency key was already used with a different text'),
+            '422': problemResponse(
+              'The idempotency key was already used with a different text (`idempotency-key-reused`), or the ' +
+                'tenant’s word list blocks the message (`content-blocked`, with its `categories`: categories ' +
+                'whose action is `block` or `handoff`; `mask` sends it masked). Either way recorded as an ' +
+                'outbound `conversation.content-flagged.v1` with the message id',
+            ),
           },
         },
       },
@@ -547,8 +552,8 @@ export function buildOpenApiDocument(
           summary: 'Replace the tenant’s sensitive-word list (admin keys)',
           description:
             'The whole list with each category’s action: `mask` (the words are starred), `block` (a ' +
-            'customer message is refused with 422 `content-blocked`; a bot reply is replaced) or `handoff` ' +
-            '(as block, and a human takes the conversation). Matching ignores width, case, traditional or ' +
+            'customer or agent message is refused with 422 `content-blocked`; a bot reply is replaced) or ' +
+            '`handoff` (as block, and a human takes the conversation; for an agent, as block). Matching ignores width, case, traditional or ' +
             'simplified characters and separators between characters. Every service applies it within ' +
             'seconds, without a restart. Bodies up to `CONTENT_FILTER_MAX_BYTES` (16 MiB).',
           requestBody: {

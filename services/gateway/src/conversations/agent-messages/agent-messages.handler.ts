@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
-import { DerivedIds, contextOf, decide, derivedId, toView, type ConversationView } from '@libs/conversation';
+import {
+  DerivedIds,
+  contentFlagged,
+  contextOf,
+  decide,
+  derivedId,
+  toView,
+  type ConversationView,
+} from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
+import { ContentScreen } from '../content-screen';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { MessageAccepted } from '../send-message';
 import type { ReturnToBotCommand, SendAgentMessageCommand } from './agent-messages.commands';
@@ -12,18 +21,41 @@ export class AgentMessagesHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
+    @Inject(ContentScreen) private readonly screen: ContentScreen,
   ) {}
 
+  /**
+   * Records the agent's message, screened by the tenant's word list as a customer's is: `mask` sends it
+   * masked with an outbound flag; `block` (and `handoff`, which has no meaning for a conversation a human
+   * already holds) records only the flag, as `block`, and answers 422 `content-blocked`, so the agent can
+   * rephrase. A retried POST records nothing twice (the flag's id derives from the message).
+   */
   async send({ ref, agentId, text, idempotencyKey }: SendAgentMessageCommand): Promise<MessageAccepted> {
     const messageId = idempotencyKey
       ? derivedId('agent-message', ref.tenantId, ref.conversationId, idempotencyKey)
       : this.newId();
     const eventId = DerivedIds.messageReceived(messageId);
+    const { text: screened, verdict: found } = await this.screen.screen(ref.tenantId, text);
+    const verdict = found && {
+      ...found,
+      action: found.action === 'mask' ? ('mask' as const) : ('block' as const),
+    };
     const { state } = await this.streams.execute(
       ref,
       { causationId: null, correlationId: eventId },
-      (current) => decide({ type: 'send-agent-message', eventId, messageId, agentId, text }, current),
+      (current) => {
+        const events = decide(
+          { type: 'send-agent-message', eventId, messageId, agentId, text: screened },
+          current,
+        );
+        if (verdict === null || events.length === 0) return events;
+        const flag = contentFlagged({ direction: 'outbound', agentMessageId: messageId }, verdict);
+        return verdict.action === 'block' ? [flag] : [...events, flag];
+      },
     );
+    if (verdict?.action === 'block') {
+      throw new AppError('content-blocked', undefined, { categories: verdict.categories });
+    }
     const entry = contextOf(state).transcript.find((item) => item.id === messageId);
     if (!entry) throw new AppError('internal', 'accepted agent message is missing from the conversation');
     return { conversationId: ref.conversationId, messageId, sequence: entry.sequence };

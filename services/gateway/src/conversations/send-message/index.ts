@@ -1,3 +1,2 @@
 export * from './send-message.command';
 export * from './send-message.handler';
-export * from './inbound-screen';

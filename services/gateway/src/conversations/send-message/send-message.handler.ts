@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
 import { DerivedIds, contentFlagged, contextOf, decide } from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
-import { InboundScreen } from './inbound-screen';
+import { ContentScreen } from '../content-screen';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { SendMessageCommand } from './send-message.command';
 
@@ -17,7 +17,7 @@ export class SendMessageHandler {
   constructor(
     @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
-    @Inject(InboundScreen) private readonly screen: InboundScreen,
+    @Inject(ContentScreen) private readonly screen: ContentScreen,
   ) {}
 
   /**

@@ -10,13 +10,14 @@ export interface ScreenedText {
 }
 
 /**
- * Customer text against the tenant's word list, where it enters the engine: the gateway. Screening
- * here, before the append, means a masked word never reaches the store, Kafka, the audit log or any
- * log, a blocked message can be refused in the same request (422), and every way in (REST, IM
- * channels) passes the same check. Sessions would only see it after it was stored.
+ * Text people write (customers, and human agents writing to them) against the tenant's word list,
+ * where it enters the engine: the gateway. Screening here, before the append, means a masked word never
+ * reaches the store, Kafka, the audit log or any log, a blocked message can be refused in the same
+ * request (422), and every way in (REST, IM channels, the agent desk) passes the same check. Sessions
+ * would only see it after it was stored. (Bot replies are screened by inference, as they stream.)
  */
 @Injectable()
-export class InboundScreen {
+export class ContentScreen {
   constructor(@Inject(ContentFilterLists) private readonly lists: ContentFilterLists) {}
 
   async screen(tenantId: string, text: string): Promise<ScreenedText> {
