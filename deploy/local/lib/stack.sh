@@ -97,7 +97,7 @@ load_stack_env() {
 }
 
 service_ready() {
-  curl -fsS --max-time 3 "http://127.0.0.1:${SERVICE_PORT[$1]}/readyz" >/dev/null
+  curl -fsS --max-time 3 "http://127.0.0.1:${SERVICE_PORT[$1]}/readyz" >/dev/null 2>&1
 }
 
 start_services() {
