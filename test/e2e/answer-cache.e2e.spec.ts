@@ -9,23 +9,18 @@ import type { AddressInfo } from 'node:net';
 import { createFixedLatencyServer } from '@bench/fixed-latency-model';
 import { VectorIndex } from '@libs/knowledge-search';
 import { GatewayClient, type GatewaySocket } from '@libs/client';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   waitFor,
   type TestDatabase,
 } from '@test/support';
 
 jest.setTimeout(300_000);
 
-const prefix = `e2e-cache-${randomBytes(4).toString('hex')}.`;
 const knowledgeIndex = `e2e_cache_${randomBytes(4).toString('hex')}`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4700);
 const QUESTION = 'What is the warranty on the vacuum?';
 /** The same question in other width, case, spacing and punctuation. */
@@ -37,6 +32,7 @@ const model = createFixedLatencyServer({
   replyTokens: 11,
   model: 'fixed-latency',
 });
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 type Tenant = 'acme' | 'globex';
@@ -79,41 +75,24 @@ async function cachedAnswers(tenant: Tenant): Promise<number> {
 }
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'MILVUS_ADDRESS']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
+  stack = await E2eStack.create('cache', ['ELASTICSEARCH_URL', 'MILVUS_ADDRESS']);
+  ({ db } = stack);
   await new Promise<void>((resolve) => model.server.listen(0, '127.0.0.1', resolve));
   const modelPort = (model.server.address() as AddressInfo).port;
-  db = await createTestDatabase('e2e_cache');
-  await ensureTopics(
-    createKafka({ brokers, clientId: 'e2e-cache-setup', topicPrefix: prefix }, createLogger('e2e', 'warn')),
-    prefix,
-  );
   for (const tenant of TENANTS) {
     // An agent's key: it chats and manages the knowledge base.
     keys[tenant] = await createTenantWithKey(db.dataSource, tenant, 'agent');
     // One slot-free intent whose example is the question: a pure FAQ turn, classified on the fast path.
     await answerEveryMessage(db.dataSource, tenant, [QUESTION]);
   }
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-cache',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
-      LLM_MODEL: 'fixed-latency',
-      LLM_FALLBACK_BASE_URL: '',
-      KNOWLEDGE_INDEX: knowledgeIndex,
-      RETRIEVAL_URL: `http://127.0.0.1:${basePort + 3}`,
-      BREAKER_TIMEOUT_MS: '5000',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, {
+    LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+    LLM_MODEL: 'fixed-latency',
+    LLM_FALLBACK_BASE_URL: '',
+    KNOWLEDGE_INDEX: knowledgeIndex,
+    RETRIEVAL_URL: `http://127.0.0.1:${basePort + 3}`,
+    BREAKER_TIMEOUT_MS: '5000',
+  });
   await services.startAll();
   for (const tenant of TENANTS) {
     clients[tenant] = {
@@ -125,10 +104,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const entry of Object.values(clients)) entry.socket?.close();
-  await services?.stopAll();
   await new Promise((resolve) => model.server.close(resolve));
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' });
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop();

@@ -11,18 +11,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
-import { createKafka, ensureTopics } from '@libs/messaging';
 import { MAX_STREAM_SEQUENCE, type ServerFrame as Frame } from '@contracts';
 import { GatewayClient } from '@libs/client';
 import { VectorIndex } from '@libs/knowledge-search';
 import { TenantRepository } from '@libs/event-store';
-import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   TcpProxy,
   createTenantWithKey,
-  createTestDatabase,
   runSchemathesis,
   waitFor,
   type TestDatabase,
@@ -34,9 +31,8 @@ jest.setTimeout(300_000);
 const BASE_PORT = Number(process.env.E2E_BASE_PORT ?? 4200);
 /** Retrieval's index and collection for this suite alone (it runs for the fuzz only), dropped at the end. */
 const knowledgeIndex = `e2e_edge_${randomBytes(4).toString('hex')}`;
-const prefix = `e2e-edge-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
-const logDir = `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`;
+let stack: E2eStack;
+let prefix: string;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let tenants: TenantRepository;
@@ -44,33 +40,16 @@ let acmeKey: string;
 let alice: GatewayClient;
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('edge');
+  stack = await E2eStack.create('edge');
+  ({ db, prefix } = stack);
   tenants = new TenantRepository(db.dataSource);
-  await ensureTopics(
-    createKafka({ brokers, clientId: 'e2e-edge-setup', topicPrefix: prefix }, createLogger('e2e', 'warn')),
-    prefix,
-  );
   acmeKey = await createTenantWithKey(db.dataSource, 'edge-acme');
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'edge',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      // Small, so a revoked key's sockets close within the test's patience.
-      API_KEY_CACHE_TTL_MS: '1500',
-      RETRIEVAL_URL: `http://127.0.0.1:${BASE_PORT + 3}`,
-      KNOWLEDGE_INDEX: knowledgeIndex,
-    },
-    BASE_PORT,
-    logDir,
-  );
+  services = stack.services(BASE_PORT, {
+    // Small, so a revoked key's sockets close within the test's patience.
+    API_KEY_CACHE_TTL_MS: '1500',
+    RETRIEVAL_URL: `http://127.0.0.1:${BASE_PORT + 3}`,
+    KNOWLEDGE_INDEX: knowledgeIndex,
+  });
   services.start('gateway');
   services.start('audit');
   await Promise.all([services.waitReady('gateway'), services.waitReady('audit')]);
@@ -78,9 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' }).catch(() => null);
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop().catch(() => null);
@@ -132,7 +109,7 @@ function expectProblem(response: RawResponse, status: number, code: string): voi
   expect(response.headers.get('content-type')).toContain('application/problem+json');
 }
 
-function gatewayLog(dir = logDir): string {
+function gatewayLog(dir = stack.logDir): string {
   return readFileSync(join(dir, 'gateway.log'), 'utf8');
 }
 
@@ -410,7 +387,7 @@ describe('secrets and tenants stay out of logs and metrics', () => {
 describe('a database outage', () => {
   let proxy: TcpProxy;
   let proxied: ServiceProcesses;
-  const proxiedLogDir = `${logDir}/proxied`;
+  const proxiedLogDir = () => `${stack.logDir}/proxied`;
 
   beforeAll(async () => {
     const target = new URL(db.url);
@@ -426,7 +403,7 @@ describe('a database outage', () => {
         KAFKA_SESSION_TIMEOUT_MS: '8000',
       },
       BASE_PORT + 10,
-      proxiedLogDir,
+      proxiedLogDir(),
     );
     proxied.start('gateway');
     await proxied.waitReady('gateway');
@@ -459,7 +436,7 @@ describe('a database outage', () => {
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(problem.errorId).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor('the 503 in the log with its errorId', () =>
-      gatewayLog(proxiedLogDir).includes(String(problem.errorId)),
+      gatewayLog(proxiedLogDir()).includes(String(problem.errorId)),
     );
 
     proxy.restore();
@@ -507,7 +484,7 @@ describe('a schema-driven fuzz of the whole API document', () => {
       maxExamples: 25,
       seed: 20_251_122,
       pathValues: { id: conversations, documentId: ['fuzz-guide', 'unknown-document'] },
-      workDir: join(logDir, 'schemathesis'),
+      workDir: join(stack.logDir, 'schemathesis'),
     });
     if (result.exitCode !== 0) console.log(result.output);
     expect(result.exitCode).toBe(0);

@@ -19,14 +19,13 @@ import { promisify } from 'node:util';
 import { ERASED_MARKER, TOPICS, isSealed, parseStoredEvent, type StoredEvent } from '@contracts';
 import { GatewayClient } from '@libs/client';
 import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/event-store';
-import { createKafka, ensureTopics } from '@libs/messaging';
+import { createKafka } from '@libs/messaging';
 import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   waitFor,
   type TestDatabase,
 } from '@test/support';
@@ -34,10 +33,11 @@ import {
 jest.setTimeout(300_000);
 
 const run = promisify(execFile);
-const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4710);
 const REPO = join(__dirname, '..', '..');
+let stack: E2eStack;
+let prefix: string;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let frontend: GatewayClient;
@@ -50,16 +50,8 @@ let otherAnalyst: GatewayClient;
 let analystKey: string;
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e_audit');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('audit', ['LLM_BASE_URL']);
+  ({ db, prefix } = stack);
   const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
   // A turn that always ends in a model reply (one slot-free intent), whatever the tiny local classifier
   // makes of the message: this suite is about the audit trail of a whole turn.
@@ -68,21 +60,11 @@ beforeAll(async () => {
   const globexAnalyst = await createTenantWithKey(db.dataSource, 'globex', 'analyst');
   const complianceKey = await createTenantWithKey(db.dataSource, 'acme', 'compliance');
   const globexCompliance = await createTenantWithKey(db.dataSource, 'globex', 'compliance');
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-audit',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '60',
-      LLM_TEMPERATURE: '0',
-      AUDIT_TREE_HEAD_INTERVAL_MS: '500',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, {
+    REPLY_MAX_TOKENS: '60',
+    LLM_TEMPERATURE: '0',
+    AUDIT_TREE_HEAD_INTERVAL_MS: '500',
+  });
   await services.startAll();
   frontend = new GatewayClient(services.url('gateway'), frontendKey);
   analystAtGateway = new GatewayClient(services.url('gateway'), analystKey);
@@ -94,9 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 async function eventIdsOf(table: 'events' | 'audit_log_entries', tenantId: string): Promise<string[]> {

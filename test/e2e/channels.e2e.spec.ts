@@ -11,15 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayClient } from '@libs/client';
 import { derivedId } from '@libs/conversation';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ImPlatformStandIn,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   feishuEncrypt,
   feishuMessageEvent,
   feishuSign,
@@ -31,16 +28,14 @@ import {
 
 jest.setTimeout(240_000);
 
-const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4100);
-const logDir = `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`;
 const VERIFICATION_TOKEN = 'v-token-acme';
 const ENCRYPT_KEY = 'encrypt-key-acme';
 const SECRET_TOKEN = 'tg-secret-acme';
 /** What the fixed-latency model says (its 11 tokens, once). */
 const MODEL_REPLY = 'Thanks for waiting, your order is on its way.';
 
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let model: ChildProcess;
@@ -49,16 +44,8 @@ let frontend: GatewayClient;
 let gatewayUrl: string;
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'EMBEDDINGS_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('channels', ['EMBEDDINGS_BASE_URL']);
+  ({ db } = stack);
   const frontendKey = await createTenantWithKey(db.dataSource, 'acme');
   await answerEveryMessage(db.dataSource, 'acme', ['Where is my order?', '我的包裹到哪了？']);
   const platformUrl = await platform.start(basePort + 8);
@@ -80,52 +67,40 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
-      LLM_MODEL: 'fixed-latency',
-      LLM_FALLBACK_BASE_URL: '',
-      CHANNEL_CONNECTORS: JSON.stringify([
-        {
-          kind: 'feishu',
-          id: 'lark-acme',
-          tenantId: 'acme',
-          appId: 'cli_acme',
-          appSecret: 'app-secret',
-          verificationToken: VERIFICATION_TOKEN,
-          encryptKey: ENCRYPT_KEY,
-          apiBaseUrl: platformUrl,
-        },
-        {
-          kind: 'telegram',
-          id: 'tg-acme',
-          tenantId: 'acme',
-          botToken: '123456:stand-in',
-          secretToken: SECRET_TOKEN,
-          apiBaseUrl: platformUrl,
-        },
-      ]),
-    },
-    basePort,
-    logDir,
-  );
+  services = stack.services(basePort, {
+    LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+    LLM_MODEL: 'fixed-latency',
+    LLM_FALLBACK_BASE_URL: '',
+    CHANNEL_CONNECTORS: JSON.stringify([
+      {
+        kind: 'feishu',
+        id: 'lark-acme',
+        tenantId: 'acme',
+        appId: 'cli_acme',
+        appSecret: 'app-secret',
+        verificationToken: VERIFICATION_TOKEN,
+        encryptKey: ENCRYPT_KEY,
+        apiBaseUrl: platformUrl,
+      },
+      {
+        kind: 'telegram',
+        id: 'tg-acme',
+        tenantId: 'acme',
+        botToken: '123456:stand-in',
+        secretToken: SECRET_TOKEN,
+        apiBaseUrl: platformUrl,
+      },
+    ]),
+  });
   await services.startAll();
   gatewayUrl = services.url('gateway');
   frontend = new GatewayClient(gatewayUrl, frontendKey);
 });
 
 afterAll(async () => {
-  await services?.stopAll();
   model?.kill();
   await platform.stop();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 /** The conversation of a chat (its first): the id the gateway derives. */
@@ -277,7 +252,7 @@ describe('Feishu event subscription', () => {
     });
     expect(sentTo('receive_id', 'oc_chat_2')).toHaveLength(0);
     expect(sentTo('receive_id', 'oc_chat_1')).toHaveLength(1);
-    const log = readFileSync(join(logDir, 'gateway.log'), 'utf8');
+    const log = readFileSync(join(stack.logDir, 'gateway.log'), 'utf8');
     expect(log.match(/webhook delivery rejected/g)?.length).toBeGreaterThanOrEqual(5);
     expect(log).toContain('"result":"replayed"');
   });

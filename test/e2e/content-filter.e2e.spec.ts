@@ -8,20 +8,16 @@
  * so a listed phrase is sure to come up; the list spells it in full-width capitals with ideographic spaces.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayClient, GatewayError, type GatewaySocket } from '@libs/client';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
 import { REPLACED_REPLY } from '@libs/content-filter';
 import { TenantRepository } from '@libs/event-store';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   holdsFor,
   waitFor,
   type TestDatabase,
@@ -29,11 +25,9 @@ import {
 
 jest.setTimeout(240_000);
 
-const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4100);
 const modelPort = basePort + 9;
-const logDir = `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`;
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let model: ChildProcess;
@@ -53,16 +47,8 @@ const LIST = {
 } as const;
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'EMBEDDINGS_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('filter', ['EMBEDDINGS_BASE_URL']);
+  ({ db } = stack);
   const adminKey = await createTenantWithKey(db.dataSource, 'acme', 'admin');
   const frontendKey = (await new TenantRepository(db.dataSource).issueApiKey('acme', '', 'frontend')).apiKey;
   await answerEveryMessage(db.dataSource, 'acme', ['Where is my order?', '我的包裹到哪了？']);
@@ -83,25 +69,15 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
-      LLM_MODEL: 'fixed-latency',
-      LLM_FALLBACK_BASE_URL: '',
-      // Small chunks, so the reply streams in several events before the listed phrase.
-      CHUNK_FLUSH_MS: '10',
-      CHUNK_MAX_CHARS: '8',
-      CONTENT_FILTER_REFRESH_MS: '500',
-    },
-    basePort,
-    logDir,
-  );
+  services = stack.services(basePort, {
+    LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
+    LLM_MODEL: 'fixed-latency',
+    LLM_FALLBACK_BASE_URL: '',
+    // Small chunks, so the reply streams in several events before the listed phrase.
+    CHUNK_FLUSH_MS: '10',
+    CHUNK_MAX_CHARS: '8',
+    CONTENT_FILTER_REFRESH_MS: '500',
+  });
   await services.startAll();
   admin = new GatewayClient(services.url('gateway'), adminKey);
   frontend = new GatewayClient(services.url('gateway'), frontendKey);
@@ -110,10 +86,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   socket?.close();
-  await services?.stopAll();
   model?.kill();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 async function refusal(call: Promise<unknown>): Promise<GatewayError> {
@@ -267,7 +241,7 @@ describe('the sensitive-word filter on the real stack', () => {
   });
 
   it('no service logged a listed word or the customers’ obfuscated spellings of them', () => {
-    const logs = readdirSync(logDir).map((file) => readFileSync(join(logDir, file), 'utf8'));
+    const logs = readdirSync(stack.logDir).map((file) => readFileSync(join(stack.logDir, file), 'utf8'));
     expect(logs.length).toBe(5);
     for (const log of logs) {
       for (const word of [

@@ -4,47 +4,38 @@
  * Five real service processes, real PostgreSQL, Kafka and LLM; a fresh database and topic prefix.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { GatewayClient, GatewaySocket } from '@libs/client';
-import { createKafka, ensureTopics, topicName } from '@libs/messaging';
+import { createKafka, topicName } from '@libs/messaging';
 import { fold, toView } from '@libs/conversation';
 import { TOPICS, isSealed, type ConversationEvent, type ServerFrame } from '@contracts';
 import { DataKeyRepository, PersonalDataCipher, parseMasterKey } from '@libs/event-store';
 import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   committedSchemaValidator,
   createTenantWithKey,
-  createTestDatabase,
   type TestDatabase,
 } from '@test/support';
 
 jest.setTimeout(240_000);
 
 const run = promisify(execFile);
-const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 /** The five services listen on this port and the four after it; agents running suites side by side pick their own. */
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4100);
+let stack: E2eStack;
+let prefix: string;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let alice: GatewayClient; // tenant acme
 let mallory: GatewayClient; // tenant globex, another customer of the platform
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('turn', ['LLM_BASE_URL']);
+  ({ db, prefix } = stack);
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
   // This suite is about the turn's plumbing, not about understanding: with one intent that needs no slots
   // every message is answered by the model, whatever the small local classifier would make of it (the
@@ -55,29 +46,14 @@ beforeAll(async () => {
     'Do you ship abroad?',
   ]);
   const globexKey = await createTenantWithKey(db.dataSource, 'globex');
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '200',
-      LLM_TEMPERATURE: '0',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, { REPLY_MAX_TOKENS: '200', LLM_TEMPERATURE: '0' });
   await services.startAll();
   alice = new GatewayClient(services.url('gateway'), acmeKey);
   mallory = new GatewayClient(services.url('gateway'), globexKey);
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 /** Retrieval's answer to a customer message (one per message, appended beside the turn). */

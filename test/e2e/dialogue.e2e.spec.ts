@@ -5,44 +5,26 @@
  * the customer over the WebSocket while the bot stays silent; idle conversations are archived by their
  * timeout event, also when sessions was killed and restarted while the timer was pending.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { GatewayClient, type GatewaySocket } from '@libs/client';
-import { createKafka, ensureTopics } from '@libs/messaging';
 import { PostgresEventStore, TenantSettingsStreams } from '@libs/event-store';
-import { createLogger } from '@libs/platform';
 import type { ConversationEvent } from '@contracts';
-import {
-  dropTopicsUnder,
-  ServiceProcesses,
-  createTenantWithKey,
-  createTestDatabase,
-  waitFor,
-  type TestDatabase,
-} from '@test/support';
+import { E2eStack, ServiceProcesses, createTenantWithKey, waitFor, type TestDatabase } from '@test/support';
 
 jest.setTimeout(300_000);
 
-const prefix = `e2e-dialogue-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4510);
 const ORDER = 'E20261130123456';
 const IDLE_SECONDS = 30; // the shortest inactivity timeout a tenant may set
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let acme: GatewayClient;
 let idle: GatewayClient; // a tenant with a short inactivity timeout
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL', 'EMBEDDINGS_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e_dialogue');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('dialogue', ['LLM_BASE_URL', 'EMBEDDINGS_BASE_URL']);
+  db = stack.db;
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme');
   // The embeddings fast path decides every intent here: the tiny local LLM (SmolLM2-135M) is a poor
   // classifier (macro-F1 0.25 in bench/RESULTS.md), and this suite is about what the machine does with an
@@ -54,29 +36,14 @@ beforeAll(async () => {
   await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('quiet', randomUUID(), {
     inactivityTimeoutSeconds: IDLE_SECONDS,
   });
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-dialogue',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '120',
-      LLM_TEMPERATURE: '0',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, { REPLY_MAX_TOKENS: '120', LLM_TEMPERATURE: '0' });
   await services.startAll();
   acme = new GatewayClient(services.url('gateway'), acmeKey);
   idle = new GatewayClient(services.url('gateway'), idleKey);
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 const after = (events: ConversationEvent[], sequence: number) =>

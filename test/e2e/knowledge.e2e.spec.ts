@@ -11,30 +11,26 @@ import { join } from 'node:path';
 import { VectorIndex } from '@libs/knowledge-search';
 import { GatewayClient, GatewayError, type RawResponse } from '@libs/client';
 import { citationsByMessage } from '@libs/knowledge';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
 import type { DocumentMediaType, KnowledgeDocumentView } from '@contracts';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   waitFor,
   type TestDatabase,
 } from '@test/support';
 
 jest.setTimeout(240_000);
 
-const prefix = `e2e-kb-${randomBytes(4).toString('hex')}.`;
 /** Elasticsearch index and Milvus collection of this suite alone, dropped at the end. */
 const knowledgeIndex = `e2e_kb_${randomBytes(4).toString('hex')}`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4610);
 const MAX_FILE_BYTES = 64 * 1024;
 const DOCS = join(__dirname, '..', 'fixtures', 'knowledge', 'docs');
 const INDEXING_TIMEOUT_MS = 120_000;
 
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let acme: GatewayClient;
@@ -74,15 +70,8 @@ function expectProblem(response: RawResponse, status: number, code: string): voi
 }
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'MILVUS_ADDRESS']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e_kb');
-  await ensureTopics(
-    createKafka({ brokers, clientId: 'e2e-kb-setup', topicPrefix: prefix }, createLogger('e2e', 'warn')),
-    prefix,
-  );
+  stack = await E2eStack.create('kb', ['ELASTICSEARCH_URL', 'MILVUS_ADDRESS']);
+  ({ db } = stack);
   // Knowledge is managed by agents (or admins); agents also hold conversations.
   const acmeKey = await createTenantWithKey(db.dataSource, 'acme', 'agent');
   // One slot-free intent, so a question is always answered by the model with its knowledge, whatever the
@@ -92,36 +81,24 @@ beforeAll(async () => {
     '退货期限是多久？',
   ]);
   const globexKey = await createTenantWithKey(db.dataSource, 'globex', 'agent');
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-kb',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '64',
-      LLM_TEMPERATURE: '0',
-      KNOWLEDGE_INDEX: knowledgeIndex,
-      RETRIEVAL_URL: `http://127.0.0.1:${basePort + 3}`,
-      KNOWLEDGE_MAX_FILE_BYTES: String(MAX_FILE_BYTES),
-      // Small batches, so a 4 KB document reports its progress on the way.
-      INGEST_BATCH_SIZE: '4',
-      // The 500 ms production timeout is for a dedicated machine; this one is shared by many suites.
-      BREAKER_TIMEOUT_MS: '5000',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, {
+    REPLY_MAX_TOKENS: '64',
+    LLM_TEMPERATURE: '0',
+    KNOWLEDGE_INDEX: knowledgeIndex,
+    RETRIEVAL_URL: `http://127.0.0.1:${basePort + 3}`,
+    KNOWLEDGE_MAX_FILE_BYTES: String(MAX_FILE_BYTES),
+    // Small batches, so a 4 KB document reports its progress on the way.
+    INGEST_BATCH_SIZE: '4',
+    // The 500 ms production timeout is for a dedicated machine; this one is shared by many suites.
+    BREAKER_TIMEOUT_MS: '5000',
+  });
   await services.startAll();
   acme = new GatewayClient(services.url('gateway'), acmeKey);
   globex = new GatewayClient(services.url('gateway'), globexKey);
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
   await fetch(`${process.env.ELASTICSEARCH_URL}/${knowledgeIndex}`, { method: 'DELETE' });
   const milvus = new VectorIndex(process.env.MILVUS_ADDRESS ?? '', knowledgeIndex, 0);
   await milvus.drop();

@@ -6,18 +6,15 @@
  * idempotent retries, OpenAI-shaped errors, and a tenant over its limit refused with 429 and
  * Retry-After while another tenant is served.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { GatewayClient } from '@libs/client';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
 import {
-  dropTopicsUnder,
+  E2eStack,
   ServiceProcesses,
   answerEveryMessage,
   createTenantWithKey,
-  createTestDatabase,
   ensureOpenAiPython,
   runOpenAiPython,
   waitFor,
@@ -26,10 +23,9 @@ import {
 
 jest.setTimeout(600_000);
 
-const prefix = `e2e-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4760);
 const PYTHON_SCRIPT = join(__dirname, 'openai-facade', 'chat_through_facade.py');
+let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
 let acmeKey: string;
@@ -40,16 +36,8 @@ let globexAdminKey: string;
 let analystKey: string;
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e_openai');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
+  stack = await E2eStack.create('openai', ['LLM_BASE_URL']);
+  ({ db } = stack);
   acmeKey = await createTenantWithKey(db.dataSource, 'acme');
   analystKey = await createTenantWithKey(db.dataSource, 'acme', 'analyst');
   globexKey = await createTenantWithKey(db.dataSource, 'globex');
@@ -58,24 +46,14 @@ beforeAll(async () => {
   const examples = ['Do you ship to Canada?', 'How long does delivery take?', '你好，能开发票吗'];
   await answerEveryMessage(db.dataSource, 'acme', examples);
   await answerEveryMessage(db.dataSource, 'globex', examples);
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-openai',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '48',
-      LLM_TEMPERATURE: '0',
-      // The local model server is shared with other suites: a slow first token is no failure of the facade.
-      LLM_FIRST_TOKEN_TIMEOUT_MS: '90000',
-      LLM_STALL_TIMEOUT_MS: '60000',
-      AUDIT_TREE_HEAD_INTERVAL_MS: '500',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  services = stack.services(basePort, {
+    REPLY_MAX_TOKENS: '48',
+    LLM_TEMPERATURE: '0',
+    // The local model server is shared with other suites: a slow first token is no failure of the facade.
+    LLM_FIRST_TOKEN_TIMEOUT_MS: '90000',
+    LLM_STALL_TIMEOUT_MS: '60000',
+    AUDIT_TREE_HEAD_INTERVAL_MS: '500',
+  });
   // Installed while the services start (the first run downloads it from PyPI).
   await Promise.all([services.startAll(), ensureOpenAiPython()]);
   acme = new GatewayClient(services.url('gateway'), acmeKey);
@@ -83,9 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 /** Retries are the client's business elsewhere; here a 429 or 5xx must reach the test as it came. */

@@ -5,27 +5,15 @@
  * classified to the new intent by the inference service (embeddings of the version's examples); a
  * stale version is refused (412 on If-Match, 409 on expectedVersion); a frontend key is refused (403).
  */
-import { randomBytes } from 'node:crypto';
 import type { ConversationEvent, IntentDefinition } from '@contracts';
 import { GatewayClient, GatewayError } from '@libs/client';
 import { TenantRepository } from '@libs/event-store';
-import { createKafka, ensureTopics } from '@libs/messaging';
-import { createLogger } from '@libs/platform';
-import {
-  dropTopicsUnder,
-  ServiceProcesses,
-  createTenantWithKey,
-  createTestDatabase,
-  waitFor,
-  type TestDatabase,
-} from '@test/support';
+import { E2eStack, ServiceProcesses, createTenantWithKey, waitFor } from '@test/support';
 
 jest.setTimeout(300_000);
 
-const prefix = `e2e-settings-${randomBytes(4).toString('hex')}.`;
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 const basePort = Number(process.env.E2E_BASE_PORT ?? 4530);
-let db: TestDatabase;
+let stack: E2eStack;
 let services: ServiceProcesses;
 let admin: GatewayClient;
 let frontend: GatewayClient;
@@ -46,41 +34,18 @@ const GIFT_WRAPPING: IntentDefinition = {
 };
 
 beforeAll(async () => {
-  for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'LLM_BASE_URL', 'EMBEDDINGS_BASE_URL']) {
-    if (!process.env[key])
-      throw new Error(`${key} is not set: run through \`npm test\`, which starts the stack`);
-  }
-  db = await createTestDatabase('e2e_settings');
-  const kafka = createKafka(
-    { brokers, clientId: 'e2e-setup', topicPrefix: prefix },
-    createLogger('e2e', 'warn'),
-  );
-  await ensureTopics(kafka, prefix);
-  const adminKey = await createTenantWithKey(db.dataSource, 'acme', 'admin');
-  const frontendKey = (await new TenantRepository(db.dataSource).issueApiKey('acme', '', 'frontend')).apiKey;
-  services = new ServiceProcesses(
-    {
-      ...process.env,
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC_PREFIX: prefix,
-      GATEWAY_INSTANCE_ID: 'e2e-settings',
-      LOG_LEVEL: 'info',
-      KAFKA_SESSION_TIMEOUT_MS: '8000',
-      REPLY_MAX_TOKENS: '60',
-      LLM_TEMPERATURE: '0',
-    },
-    basePort,
-    `${process.env.HOME}/.cache/convo-engine/logs/e2e-${prefix}`,
-  );
+  stack = await E2eStack.create('settings', ['LLM_BASE_URL', 'EMBEDDINGS_BASE_URL']);
+  const { dataSource } = stack.db;
+  const adminKey = await createTenantWithKey(dataSource, 'acme', 'admin');
+  const frontendKey = (await new TenantRepository(dataSource).issueApiKey('acme', '', 'frontend')).apiKey;
+  services = stack.services(basePort, { REPLY_MAX_TOKENS: '60', LLM_TEMPERATURE: '0' });
   await services.startAll();
   admin = new GatewayClient(services.url('gateway'), adminKey);
   frontend = new GatewayClient(services.url('gateway'), frontendKey);
 });
 
 afterAll(async () => {
-  await services?.stopAll();
-  await db?.drop();
-  await dropTopicsUnder(prefix);
+  await stack?.stop();
 });
 
 async function refusal(call: Promise<unknown>): Promise<{ status: number; code: string | null }> {

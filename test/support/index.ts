@@ -10,3 +10,4 @@ export * from './fault-proxy';
 export * from './analytics-fixtures';
 export * from './openai-python';
 export * from './im-platforms';
+export * from './e2e-stack';
