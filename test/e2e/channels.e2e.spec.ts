@@ -5,10 +5,10 @@
  * rejected and leave nothing but a log entry; a valid one produces exactly one conversation turn and
  * one outbound reply, even when delivered twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFixedLatencyServer } from '@bench/fixed-latency-model';
 import { GatewayClient } from '@libs/client';
 import { derivedId } from '@libs/conversation';
 import {
@@ -38,7 +38,12 @@ const MODEL_REPLY = 'Thanks for waiting, your order is on its way.';
 let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
-let model: ChildProcess;
+const model = createFixedLatencyServer({
+  ttftMs: 20,
+  tokensPerSecond: 200,
+  replyTokens: 11,
+  model: 'fixed-latency',
+});
 const platform = new ImPlatformStandIn();
 let frontend: GatewayClient;
 let gatewayUrl: string;
@@ -50,23 +55,7 @@ beforeAll(async () => {
   await answerEveryMessage(db.dataSource, 'acme', ['Where is my order?', '我的包裹到哪了？']);
   const platformUrl = await platform.start(basePort + 8);
   const modelPort = basePort + 9;
-  model = spawn(
-    process.execPath,
-    [
-      join(__dirname, '..', '..', 'dist', 'bench', 'fixed-latency-model', 'server.js'),
-      ...[
-        '--port',
-        String(modelPort),
-        '--ttft-ms',
-        '20',
-        '--tokens-per-second',
-        '200',
-        '--reply-tokens',
-        '11',
-      ],
-    ],
-    { stdio: 'ignore' },
-  );
+  await new Promise<void>((resolve) => model.server.listen(modelPort, '127.0.0.1', resolve));
   services = stack.services(basePort, {
     LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
     LLM_MODEL: 'fixed-latency',
@@ -98,7 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  model?.kill();
+  await new Promise((resolve) => model.server.close(resolve));
   await platform.stop();
   await stack?.stop();
 });

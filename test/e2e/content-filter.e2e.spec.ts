@@ -3,13 +3,13 @@
  * the API (no restart); obfuscated listed words in customer messages are masked (202), blocked (422,
  * flagged) or hand the conversation to a human; a bot reply containing a listed phrase is stopped
  * mid-stream and replaced before any of the phrase reaches the WebSocket; a human agent's messages are
- * masked or refused as a customer's are. The model is the
- * fixed-latency server of bench/, whose reply ("Thanks for waiting, your order is on its way.") is known,
- * so a listed phrase is sure to come up; the list spells it in full-width capitals with ideographic spaces.
+ * masked or refused as a customer's are. The model is the fixed-latency server of bench/ (in this
+ * process), whose reply ("Thanks for waiting, your order is on its way.") is known, so a listed phrase
+ * is sure to come up; the list spells it in full-width capitals with ideographic spaces.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFixedLatencyServer } from '@bench/fixed-latency-model';
 import { GatewayClient, GatewayError, type GatewaySocket } from '@libs/client';
 import { REPLACED_REPLY } from '@libs/content-filter';
 import { TenantRepository } from '@libs/event-store';
@@ -30,7 +30,12 @@ const modelPort = basePort + 9;
 let stack: E2eStack;
 let db: TestDatabase;
 let services: ServiceProcesses;
-let model: ChildProcess;
+const model = createFixedLatencyServer({
+  ttftMs: 20,
+  tokensPerSecond: 100,
+  replyTokens: 22,
+  model: 'fixed-latency',
+});
 let admin: GatewayClient;
 let frontend: GatewayClient;
 let socket: GatewaySocket;
@@ -52,23 +57,7 @@ beforeAll(async () => {
   const adminKey = await createTenantWithKey(db.dataSource, 'acme', 'admin');
   const frontendKey = (await new TenantRepository(db.dataSource).issueApiKey('acme', '', 'frontend')).apiKey;
   await answerEveryMessage(db.dataSource, 'acme', ['Where is my order?', '我的包裹到哪了？']);
-  model = spawn(
-    process.execPath,
-    [
-      join(__dirname, '..', '..', 'dist', 'bench', 'fixed-latency-model', 'server.js'),
-      ...[
-        '--port',
-        String(modelPort),
-        '--ttft-ms',
-        '20',
-        '--tokens-per-second',
-        '100',
-        '--reply-tokens',
-        '22',
-      ],
-    ],
-    { stdio: 'ignore' },
-  );
+  await new Promise<void>((resolve) => model.server.listen(modelPort, '127.0.0.1', resolve));
   services = stack.services(basePort, {
     LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
     LLM_MODEL: 'fixed-latency',
@@ -86,7 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   socket?.close();
-  model?.kill();
+  await new Promise((resolve) => model.server.close(resolve));
   await stack?.stop();
 });
 
