@@ -129,6 +129,9 @@ describe('the tenant answer cache', () => {
       sourceConversationId: first.conversationId,
       sourceTurnId: first.reply.data.turnId,
     });
+    const metrics = await (await fetch(`${services.url('sessions')}/metrics`)).text();
+    expect(metrics).toMatch(/^convo_answer_cache_lookups_total\{result="miss",service="sessions"\} 1$/m);
+    expect(metrics).toMatch(/^convo_answer_cache_lookups_total\{result="hit",service="sessions"\} 1$/m);
   });
 
   it('never serves another tenant’s identical question from it', async () => {

@@ -1,7 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConsumerModule, KafkaModule, PlatformModule, RelayModule, StoreModule } from '@libs/platform';
+import {
+  ConsumerModule,
+  KafkaModule,
+  Metrics,
+  PlatformModule,
+  RelayModule,
+  StoreModule,
+} from '@libs/platform';
 import { AdvanceConversationHandler, KNOWLEDGE_WAIT_MS, REPLY_POLICY } from './advance-conversation';
-import { AnswerCacheRepository } from './answer-cache';
+import { AnswerCacheMetrics, AnswerCacheRepository } from './answer-cache';
 import { SESSIONS_TABLES } from './migrations';
 import { TIMER_SETTINGS, TimerRepository, TimerScheduler } from './timers';
 import { SessionsEventsController } from './sessions.events.controller';
@@ -38,6 +45,11 @@ export class SessionsModule {
         TimerRepository,
         TimerScheduler,
         AnswerCacheRepository,
+        {
+          provide: AnswerCacheMetrics,
+          inject: [Metrics],
+          useFactory: (metrics: Metrics) => new AnswerCacheMetrics(metrics),
+        },
         AdvanceConversationHandler,
       ],
     };

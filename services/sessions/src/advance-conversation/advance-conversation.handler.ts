@@ -15,7 +15,7 @@ import {
 } from '@libs/conversation';
 import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
 import { effectiveSettings } from '@libs/tenant-settings';
-import { AnswerCacheRepository } from '../answer-cache';
+import { AnswerCacheMetrics, AnswerCacheRepository } from '../answer-cache';
 import { TimerRepository } from '../timers';
 import type { AdvanceConversationCommand } from './advance-conversation.command';
 
@@ -31,6 +31,7 @@ export class AdvanceConversationHandler {
     @Inject(REPLY_POLICY) private readonly defaults: ReplyPolicy,
     @Inject(KNOWLEDGE_WAIT_MS) private readonly knowledgeWaitMs: number,
     @Inject(AnswerCacheRepository) private readonly answers: AnswerCacheRepository,
+    @Inject(AnswerCacheMetrics) private readonly cacheMetrics: AnswerCacheMetrics,
   ) {}
 
   async execute({ trigger }: AdvanceConversationCommand): Promise<void> {
@@ -76,10 +77,12 @@ export class AdvanceConversationHandler {
       const text = answerOfTurn(source, entry.turnId);
       if (text !== null) {
         const cached = { sourceConversationId: entry.conversationId, sourceTurnId: entry.turnId, text };
+        this.cacheMetrics.looked('hit');
         return [...decided, ...answerFromCache(turn, cached)];
       }
       await this.answers.forget(tenantId, turn.cacheKey); // the source was erased
     }
+    this.cacheMetrics.looked(entry === null ? 'miss' : 'source-erased');
     const conversationId = state.conversationId ?? '';
     await this.answers.claim(tenantId, turn.cacheKey, { conversationId, turnId: turn.turnId });
     return decided;

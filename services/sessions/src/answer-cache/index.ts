@@ -1,1 +1,2 @@
 export * from './answer-cache.repository';
+export * from './answer-cache.metrics';
