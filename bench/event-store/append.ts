@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { PostgresEventStore } from '@libs/event-store';
+import { percentile } from '../tools/percentile';
 import { createTenantWithKey, createTestDatabase, messageReceived, started, target } from '@test/support';
 
 const { values } = parseArgs({
@@ -15,10 +16,6 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,8,32' },
   },
 });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
 
 async function main(): Promise<void> {
   const db = await createTestDatabase('bench_append');

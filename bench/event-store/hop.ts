@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { TOPICS, EVENT_HEADERS } from '@contracts';
 import { OutboxReader, PostgresEventStore } from '@libs/event-store';
 import { KafkaPublisher, OutboxRelay, type Publication } from '@libs/messaging';
+import { percentile } from '../tools/percentile';
 import {
   createTenantWithKey,
   createTestDatabase,
@@ -49,10 +50,6 @@ class TimedPublisher extends KafkaPublisher {
     for (const { event } of publications) this.acknowledged.set(event.eventId, acknowledged);
     return published;
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 async function main(): Promise<void> {

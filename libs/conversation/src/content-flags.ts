@@ -15,13 +15,12 @@ export interface ContentVerdict {
  * (outbound). Its id derives from the message (or the turn), so a retried POST or a regenerated reply
  * records the flag once.
  */
-export function contentFlagged(
-  subject:
-    | { direction: 'inbound'; messageId: string }
-    | { direction: 'outbound'; turnId: string }
-    | { direction: 'outbound'; agentMessageId: string },
-  verdict: ContentVerdict,
-): PendingEvent {
+export type FlagSubject =
+  | { direction: 'inbound'; messageId: string }
+  | { direction: 'outbound'; turnId: string }
+  | { direction: 'outbound'; agentMessageId: string };
+
+export function contentFlagged(subject: FlagSubject, verdict: ContentVerdict): PendingEvent {
   const { action, categories, matches } = verdict;
   if ('turnId' in subject) {
     return {
@@ -36,4 +35,18 @@ export function contentFlagged(
     type: 'conversation.content-flagged.v1',
     data: { direction: subject.direction, messageId, turnId: null, action, categories, matches },
   };
+}
+
+/**
+ * A screened message's decision with its flag: as decided when nothing matched or nothing was decided
+ * (a retry); only the flag when the message is blocked (it is not recorded); else both.
+ */
+export function withContentFlag(
+  decided: PendingEvent[],
+  verdict: ContentVerdict | null,
+  subject: FlagSubject,
+): PendingEvent[] {
+  if (verdict === null || decided.length === 0) return decided;
+  const flag = contentFlagged(subject, verdict);
+  return verdict.action === 'block' ? [flag] : [...decided, flag];
 }

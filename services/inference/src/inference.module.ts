@@ -17,7 +17,6 @@ import { InferenceMetrics } from './inference.metrics';
 import type { InferenceConfig } from './inference.config';
 import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
 import { Embedder, type Embeddings } from '@libs/embeddings';
-import { EMBEDDINGS_CLIENT } from './embeddings.client';
 import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 import { ModelDispatcher } from './dispatch';
 import {
@@ -92,7 +91,7 @@ class LlmHealth implements OnModuleInit {
   constructor(
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: Embeddings,
+    @Inject(Embedder) private readonly embeddings: Embeddings,
   ) {}
 
   onModuleInit(): void {
@@ -144,7 +143,7 @@ export class InferenceModule {
           },
         },
         {
-          provide: EMBEDDINGS_CLIENT,
+          provide: Embedder,
           useFactory: () =>
             new Embedder({
               baseUrl: config.EMBEDDINGS_BASE_URL,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AppError } from '@contracts';
 import { verdictOf, type FilterVerdict } from '@libs/content-filter';
 import { ContentFilterLists } from '@libs/event-store';
 
@@ -24,5 +25,12 @@ export class ContentScreen {
     const filter = await this.lists.filterOf(tenantId);
     const result = filter.scan(text);
     return { text: result.masked, verdict: verdictOf(result.matches) };
+  }
+}
+
+/** A blocked message is refused with 422 `content-blocked`, naming the categories (never the words). */
+export function refuseIfBlocked(verdict: FilterVerdict | null): void {
+  if (verdict?.action === 'block') {
+    throw new AppError('content-blocked', undefined, { categories: verdict.categories });
   }
 }

@@ -11,8 +11,7 @@ import { modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@lib
 import { EventStore, TenantSettingsStreams } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { effectiveSettings } from '@libs/tenant-settings';
-import type { Embeddings } from '@libs/embeddings';
-import { EMBEDDINGS_CLIENT } from '../embeddings.client';
+import { Embedder, type Embeddings } from '@libs/embeddings';
 import { ModelDispatcher } from '../dispatch';
 import {
   LLM_CLIENT,
@@ -62,7 +61,8 @@ export class RunModelTaskHandler {
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(TenantSettingsStreams) private readonly tenantSettings: TenantSettingsStreams,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    @Inject(EMBEDDINGS_CLIENT) private readonly embeddings: Embeddings,
+    // The token is the adapter's class (as in retrieval); tests hand any `Embeddings`.
+    @Inject(Embedder) private readonly embeddings: Embeddings,
     @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
     @Inject(MODEL_TASK_SETTINGS) private readonly settings: ModelTaskSettings,
     @Inject(PINO_LOGGER) private readonly logger: Logger,

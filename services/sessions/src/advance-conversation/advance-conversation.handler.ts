@@ -16,7 +16,7 @@ import {
 import { ConversationStreams, TenantSettingsStreams } from '@libs/event-store';
 import { effectiveSettings } from '@libs/tenant-settings';
 import { AnswerCacheMetrics, AnswerCacheRepository } from '../answer-cache';
-import { TimerRepository } from '../timers';
+import { TimerRepository, type ScheduledTimer } from '../timers';
 import type { AdvanceConversationCommand } from './advance-conversation.command';
 
 export const REPLY_POLICY = Symbol('REPLY_POLICY');
@@ -112,21 +112,22 @@ export class AdvanceConversationHandler {
     const ref = { tenantId: trigger.tenantId, conversationId: trigger.conversationId };
     const at = Date.parse(trigger.occurredAt);
     const causation = { causationId: trigger.eventId, correlationId: trigger.correlationId };
-    const inactivity = {
-      ref,
-      timer: inactivityTimer(trigger.conversationId, trigger.sequence, timeoutSeconds),
-      dueAt: new Date(at + timeoutSeconds * 1000),
-      ...causation,
-    };
-    if (trigger.type !== 'conversation.message-received.v1') {
-      await this.timers.schedule(inactivity);
-      return;
+    const timers: ScheduledTimer[] = [
+      {
+        ref,
+        timer: inactivityTimer(trigger.conversationId, trigger.sequence, timeoutSeconds),
+        dueAt: new Date(at + timeoutSeconds * 1000),
+        ...causation,
+      },
+    ];
+    if (trigger.type === 'conversation.message-received.v1') {
+      timers.push({
+        ref,
+        timer: knowledgeWaitTimer(trigger.data.messageId, this.knowledgeWaitMs),
+        dueAt: new Date(at + this.knowledgeWaitMs),
+        ...causation,
+      });
     }
-    await this.timers.schedule(inactivity, {
-      ref,
-      timer: knowledgeWaitTimer(trigger.data.messageId, this.knowledgeWaitMs),
-      dueAt: new Date(at + this.knowledgeWaitMs),
-      ...causation,
-    });
+    await this.timers.schedule(...timers);
   }
 }

@@ -2,15 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
 import {
   DerivedIds,
-  contentFlagged,
   contextOf,
   decide,
   derivedId,
   toView,
+  withContentFlag,
   type ConversationView,
 } from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
-import { ContentScreen } from '../content-screen';
+import { ContentScreen, refuseIfBlocked } from '../content-screen';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { MessageAccepted } from '../send-message';
 import type { ReturnToBotCommand, SendAgentMessageCommand } from './agent-messages.commands';
@@ -36,26 +36,18 @@ export class AgentMessagesHandler {
       : this.newId();
     const eventId = DerivedIds.messageReceived(messageId);
     const { text: screened, verdict: found } = await this.screen.screen(ref.tenantId, text);
-    const verdict = found && {
-      ...found,
-      action: found.action === 'mask' ? ('mask' as const) : ('block' as const),
-    };
+    const verdict = found?.action === 'handoff' ? { ...found, action: 'block' as const } : found;
     const { state } = await this.streams.execute(
       ref,
       { causationId: null, correlationId: eventId },
-      (current) => {
-        const events = decide(
-          { type: 'send-agent-message', eventId, messageId, agentId, text: screened },
-          current,
-        );
-        if (verdict === null || events.length === 0) return events;
-        const flag = contentFlagged({ direction: 'outbound', agentMessageId: messageId }, verdict);
-        return verdict.action === 'block' ? [flag] : [...events, flag];
-      },
+      (current) =>
+        withContentFlag(
+          decide({ type: 'send-agent-message', eventId, messageId, agentId, text: screened }, current),
+          verdict,
+          { direction: 'outbound', agentMessageId: messageId },
+        ),
     );
-    if (verdict?.action === 'block') {
-      throw new AppError('content-blocked', undefined, { categories: verdict.categories });
-    }
+    refuseIfBlocked(verdict);
     const entry = contextOf(state).transcript.find((item) => item.id === messageId);
     if (!entry) throw new AppError('internal', 'accepted agent message is missing from the conversation');
     return { conversationId: ref.conversationId, messageId, sequence: entry.sequence };

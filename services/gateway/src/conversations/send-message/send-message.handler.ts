@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '@contracts';
-import { DerivedIds, contentFlagged, contextOf, decide } from '@libs/conversation';
+import { DerivedIds, contextOf, decide, withContentFlag } from '@libs/conversation';
 import { ConversationStreams } from '@libs/event-store';
-import { ContentScreen } from '../content-screen';
+import { ContentScreen, refuseIfBlocked } from '../content-screen';
 import { ID_GENERATOR, type IdGenerator } from '../ids';
 import type { SendMessageCommand } from './send-message.command';
 
@@ -36,16 +36,14 @@ export class SendMessageHandler {
       ref,
       // A customer turn's events all share the message's event id as their correlation id.
       { causationId: null, correlationId: eventId },
-      (current) => {
-        const events = decide({ type: 'receive-message', eventId, messageId, text: screened }, current);
-        if (verdict === null || events.length === 0) return events;
-        const flag = contentFlagged({ direction: 'inbound', messageId }, verdict);
-        return verdict.action === 'block' ? [flag] : [...events, flag];
-      },
+      (current) =>
+        withContentFlag(
+          decide({ type: 'receive-message', eventId, messageId, text: screened }, current),
+          verdict,
+          { direction: 'inbound', messageId },
+        ),
     );
-    if (verdict?.action === 'block') {
-      throw new AppError('content-blocked', undefined, { categories: verdict.categories });
-    }
+    refuseIfBlocked(verdict);
     const entry = contextOf(state).transcript.find((item) => item.id === messageId);
     if (!entry) throw new AppError('internal', 'accepted message is missing from the conversation');
     return { conversationId: ref.conversationId, messageId, sequence: entry.sequence };
