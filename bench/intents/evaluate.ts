@@ -23,15 +23,13 @@ import type { IntentDefinition, ModelTaskInput } from '@contracts';
 import { findSlotValue, validateSlotValue, type SlotType } from '@libs/conversation';
 import { Embedder } from '@libs/embeddings';
 import { DEFAULT_INTENTS, DEFAULTS } from '@libs/tenant-settings';
+import { IntentIndex, fastPathDecides, type IntentRanking } from '@libs/intents';
 import {
-  IntentIndex,
   OpenAiCompatibleClient,
-  fastPathDecides,
   intentRequest,
   parseIntent,
   parseSlots,
   slotRequest,
-  type IntentRanking,
 } from '@services/inference/model-tasks';
 import {
   percentile,

@@ -112,6 +112,30 @@ describe('a Chinese refund conversation', () => {
       ]),
     );
     expect(events.filter((event) => event.type === 'conversation.reply-requested.v1')).toHaveLength(0);
+    // Sessions classified the message itself, in the step that asked for it: the outcome is caused by
+    // the message and stored right after the request (no round trip through inference).
+    const message = events.find(
+      (event) => event.type === 'conversation.message-received.v1' && event.data.messageId === messageId,
+    );
+    const requested = events.find(
+      (event) =>
+        event.type === 'conversation.model-task-requested.v1' && event.data.task.kind === 'classify-intent',
+    );
+    const completed = events.find(
+      (event) =>
+        event.type === 'conversation.model-task-completed.v1' &&
+        requested?.type === 'conversation.model-task-requested.v1' &&
+        event.data.taskId === requested.data.taskId,
+    );
+    expect(completed).toMatchObject({
+      sequence: (requested?.sequence ?? 0) + 1,
+      causationId: message?.eventId,
+      data: { result: { kind: 'classify-intent', label: 'refund', path: 'fast' } },
+    });
+    const metrics = await (await fetch(`${services.url('sessions')}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^convo_local_intent_classifications_total\{outcome="decided",service="sessions"\} [1-9]/m,
+    );
   });
 
   it('hands off on "转人工" with the notice, and the state at each event says so', async () => {

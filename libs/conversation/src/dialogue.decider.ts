@@ -39,6 +39,18 @@ export function decideNext(state: ConversationState, policy: TurnPolicy): Pendin
   return decided;
 }
 
+/**
+ * The bot's next moves when facts obtained while deciding join what `decideNext` returned (an intent
+ * classified in the same step that asked for it): `facts` in order, then what they lead to.
+ */
+export function decideAfter(
+  state: ConversationState,
+  facts: readonly PendingEvent[],
+  policy: TurnPolicy,
+): PendingEvent[] {
+  return [...facts, ...decideNext(applyDraft(state, [...facts]), policy)];
+}
+
 function nextStep(state: ConversationState, policy: TurnPolicy): PendingEvent[] {
   const status = statusOf(state);
   if (status !== 'answering' && status !== 'collecting') return [];

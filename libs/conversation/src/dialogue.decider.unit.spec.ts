@@ -2,8 +2,10 @@ import { AppError } from '@contracts';
 import { fixtureId } from './conversation-stream.fixture';
 import { decide } from './conversation.decider';
 import { contextOf, fold, statusOf, toStateAt } from './conversation.state';
+import { decideAfter, decideNext } from './dialogue.decider';
 import { Dialogue, KNOWLEDGE, TURN_POLICY } from './dialogue.fixture';
 import { DerivedIds } from './ids';
+import { modelTaskCompleted } from './model-task';
 import { decideTimerFired, inactivityTimer, knowledgeWaitTimer } from './timers';
 
 const ORDER = 'E20261130123456';
@@ -35,6 +37,33 @@ describe('the dialogue', () => {
         ],
       ]);
       expect(statusOf(given.state)).toBe('answering');
+    });
+
+    it('when sessions classifies the message in the step that asks for it, then the outcome and its consequences are decided with the request, as in two steps', () => {
+      const given = new Dialogue().start();
+      const message = given.say(`我要退款，订单号${ORDER}`);
+      const beforeDecision = fold(given.events.filter((event) => event.sequence <= message.sequence));
+      const requested = decideNext(beforeDecision, TURN_POLICY);
+      const outcome = modelTaskCompleted({
+        taskId: DerivedIds.classifyTask(message.data.messageId),
+        result: { kind: 'classify-intent', label: 'refund', confidence: 0.9, path: 'fast', candidates: [] },
+        model: 'bge-m3',
+        timings: { totalMs: 8 },
+      });
+
+      const decided = decideAfter(beforeDecision, [...requested, outcome], TURN_POLICY);
+
+      expect(decided.map((event) => event.type)).toEqual([
+        'conversation.model-task-requested.v1',
+        'conversation.model-task-completed.v1',
+        'conversation.intent-resolved.v1',
+        'conversation.slot-filled.v1',
+        'conversation.model-task-requested.v1',
+      ]);
+      given.classify(message.data.messageId, 'refund'); // the same outcome arriving as a later event
+      expect(decided.slice(2).map((event) => [event.eventId, event.data])).toEqual(
+        given.decided.map((event) => [event.eventId, event.data]),
+      );
     });
 
     it('when the intent has slots, then the patterns fill what the text holds and the model is asked for free text', () => {

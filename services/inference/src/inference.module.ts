@@ -17,6 +17,7 @@ import { InferenceMetrics } from './inference.metrics';
 import type { InferenceConfig } from './inference.config';
 import { LLM_CLIENT, OpenAiCompatibleClient, type LlmClient } from './llm.client';
 import { Embedder, type Embeddings } from '@libs/embeddings';
+import { IntentFastPath } from '@libs/intents';
 import { MODEL_TASK_SETTINGS, RunModelTaskHandler } from './run-model-task';
 import { ModelDispatcher } from './dispatch';
 import {
@@ -150,6 +151,11 @@ export class InferenceModule {
               apiKey: config.EMBEDDINGS_API_KEY,
               model: config.EMBEDDINGS_MODEL,
             }),
+        },
+        {
+          provide: IntentFastPath,
+          inject: [Embedder],
+          useFactory: (embeddings: Embedder) => new IntentFastPath(embeddings),
         },
         { provide: MODEL_TASK_SETTINGS, useValue: { timeoutMs: config.MODEL_TASK_TIMEOUT_MS } },
         {

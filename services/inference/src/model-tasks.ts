@@ -4,12 +4,5 @@
  * the `@services/inference/model-tasks` alias, never by a deep path.
  */
 export { OpenAiCompatibleClient, type LlmClient } from './llm.client';
-export { IntentIndex, type IntentRanking } from './run-model-task/intent-index';
-export {
-  fastPathDecides,
-  fastPathResult,
-  intentRequest,
-  modelResult,
-  slotRequest,
-} from './run-model-task/intent-classification';
+export { intentRequest, modelResult, slotRequest } from './run-model-task/intent-classification';
 export { parseIntent, parseSlots } from './run-model-task/task-prompts';

@@ -23,6 +23,15 @@ export const SessionsConfigSchema = z.object({
   MODEL_CONTEXT_TOKENS: z.coerce.number().int().min(512).max(1_048_576).default(4096),
   /** How long a turn waits for retrieval's knowledge before it goes on without (a timer, so an event). */
   KNOWLEDGE_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  /** The embeddings server sessions classifies messages with (the same one inference uses). */
+  EMBEDDINGS_BASE_URL: z.url(),
+  EMBEDDINGS_MODEL: z.string().min(1),
+  EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
+  /**
+   * How long a message's decision waits for the embeddings fast path before leaving the message to
+   * inference; 0: sessions never classifies, inference always does (one more Kafka round trip a turn).
+   */
+  LOCAL_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** How often the timer leader looks for due timers. */
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });

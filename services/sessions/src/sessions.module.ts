@@ -1,13 +1,22 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { Embedder } from '@libs/embeddings';
+import { IntentFastPath } from '@libs/intents';
 import {
   ConsumerModule,
   KafkaModule,
   Metrics,
+  PINO_LOGGER,
   PlatformModule,
   RelayModule,
   StoreModule,
+  type Logger,
 } from '@libs/platform';
-import { AdvanceConversationHandler, KNOWLEDGE_WAIT_MS, REPLY_POLICY } from './advance-conversation';
+import {
+  AdvanceConversationHandler,
+  KNOWLEDGE_WAIT_MS,
+  LocalClassifier,
+  REPLY_POLICY,
+} from './advance-conversation';
 import { AnswerCacheMetrics, AnswerCacheRepository } from './answer-cache';
 import { SESSIONS_TABLES } from './migrations';
 import { TIMER_SETTINGS, TimerRepository, TimerScheduler } from './timers';
@@ -49,6 +58,19 @@ export class SessionsModule {
           provide: AnswerCacheMetrics,
           inject: [Metrics],
           useFactory: (metrics: Metrics) => new AnswerCacheMetrics(metrics),
+        },
+        {
+          provide: LocalClassifier,
+          inject: [Metrics, PINO_LOGGER],
+          useFactory: (metrics: Metrics, logger: Logger) => {
+            const embeddings = new Embedder({
+              baseUrl: config.EMBEDDINGS_BASE_URL,
+              apiKey: config.EMBEDDINGS_API_KEY,
+              model: config.EMBEDDINGS_MODEL,
+            });
+            const settings = { timeoutMs: config.LOCAL_CLASSIFY_TIMEOUT_MS };
+            return new LocalClassifier(new IntentFastPath(embeddings), settings, metrics, logger);
+          },
         },
         AdvanceConversationHandler,
       ],

@@ -1,4 +1,3 @@
 export * from './run-model-task.command';
 export * from './run-model-task.handler';
-export * from './intent-index';
 export * from './task-prompts';

@@ -1,12 +1,12 @@
 import type { IntentDefinition, ModelTaskInput, ModelTaskResult } from '@contracts';
 import type { ChatMessage, CompleteOptions } from '../llm.client';
-import type { IntentRanking } from './intent-index';
+import type { IntentRanking } from '@libs/intents';
 import { intentPrompt, intentSchema, slotPrompt, slotSchema } from './task-prompts';
 
 /**
- * The classifier's and extractor's policy, shared by the handler and the evaluation
- * (bench/intents), so the figures measured are those of the code that runs: when the fast path
- * decides, what the model is asked, and what is recorded when the model decides.
+ * The classifier's and extractor's model side, shared by the handler and the evaluation
+ * (bench/intents), so the figures measured are those of the code that runs: what the model is asked,
+ * and what is recorded when the model decides (the fast path's policy is in @libs/intents).
  */
 
 type ExtractSlots = Extract<ModelTaskInput, { kind: 'extract-slots' }>;
@@ -18,18 +18,6 @@ const SLOTS_MAX_TOKENS = 256;
 export interface ModelRequest {
   messages: ChatMessage[];
   options: CompleteOptions;
-}
-
-/** The nearest centroid answers when its confidence reaches the tenant's threshold. */
-export function fastPathDecides(
-  ranking: IntentRanking | null,
-  minConfidence: number,
-): ranking is IntentRanking {
-  return ranking !== null && ranking.confidence >= minConfidence;
-}
-
-export function fastPathResult(ranking: IntentRanking): IntentResult {
-  return { kind: 'classify-intent', path: 'fast', ...ranking };
 }
 
 /** The model's question, its output constrained to the labels by the server's grammar. */

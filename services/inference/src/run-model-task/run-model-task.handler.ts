@@ -3,15 +3,14 @@ import {
   AppError,
   type EventData,
   type EventOfType,
-  type IntentDefinition,
   type ModelTaskInput,
   type ModelTaskResult,
 } from '@contracts';
-import { modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@libs/conversation';
-import { EventStore, TenantSettingsStreams } from '@libs/event-store';
+import { contextOf, modelTaskCompleted, modelTaskFailed, type ModelTaskOutcome } from '@libs/conversation';
+import { ConversationStreams, EventStore, TenantSettingsStreams } from '@libs/event-store';
+import { IntentFastPath, fastPathDecides, fastPathResult } from '@libs/intents';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { effectiveSettings } from '@libs/tenant-settings';
-import { Embedder, type Embeddings } from '@libs/embeddings';
 import { ModelDispatcher } from '../dispatch';
 import {
   LLM_CLIENT,
@@ -20,14 +19,7 @@ import {
   type Completion,
   type LlmClient,
 } from '../llm.client';
-import { IntentIndex } from './intent-index';
-import {
-  fastPathDecides,
-  fastPathResult,
-  intentRequest,
-  modelResult,
-  slotRequest,
-} from './intent-classification';
+import { intentRequest, modelResult, slotRequest } from './intent-classification';
 import { InvalidOutputError, parseIntent, parseSlots, parseSummary, summaryPrompt } from './task-prompts';
 import type { RunModelTaskCommand } from './run-model-task.command';
 
@@ -42,33 +34,30 @@ type Request = EventOfType<'conversation.model-task-requested.v1'>;
 type FailureCode = EventData<'conversation.model-task-failed.v1'>['code'];
 type Classify = Extract<ModelTaskInput, { kind: 'classify-intent' }>;
 
-/** Tenant+version indexes kept; a version's examples never change, so entries never go stale. */
-const INDEX_CACHE_LIMIT = 200;
 const SUMMARY_MAX_TOKENS = 300;
 
 /**
  * Model work other services ask for: intent classification (embeddings fast path, then the model with
  * output constrained to the labels), slot extraction against a JSON Schema, summaries. Every task ends
  * in exactly one recorded outcome, completed or failed (the id is derived from the task), so sessions
- * and replay read the result instead of calling a model.
+ * and replay read the result instead of calling a model. A task already settled when it arrives (sessions
+ * classified the message itself, or this is a redelivery) is left alone.
  */
 @Injectable()
 export class RunModelTaskHandler {
-  /** Example embeddings per tenant and settings version: computed once, reused by every message. */
-  private readonly indexes = new Map<string, Promise<IntentIndex>>();
-
   constructor(
     @Inject(EventStore) private readonly store: EventStore,
+    @Inject(ConversationStreams) private readonly streams: ConversationStreams,
     @Inject(TenantSettingsStreams) private readonly tenantSettings: TenantSettingsStreams,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
-    // The token is the adapter's class (as in retrieval); tests hand any `Embeddings`.
-    @Inject(Embedder) private readonly embeddings: Embeddings,
+    @Inject(IntentFastPath) private readonly fastPath: IntentFastPath,
     @Inject(ModelDispatcher) private readonly dispatcher: ModelDispatcher,
     @Inject(MODEL_TASK_SETTINGS) private readonly settings: ModelTaskSettings,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
   ) {}
 
   async execute({ request }: RunModelTaskCommand): Promise<void> {
+    if (!(await this.isOpen(request))) return;
     const outcome = await this.run(request);
     await this.store.append(
       {
@@ -81,6 +70,15 @@ export class RunModelTaskHandler {
       },
       [outcome],
     );
+  }
+
+  /** Still waiting for its outcome: not answered by sessions' fast path, nor by an earlier delivery. */
+  private async isOpen(request: Request): Promise<boolean> {
+    const state = await this.streams.load({
+      tenantId: request.tenantId,
+      conversationId: request.conversationId,
+    });
+    return request.data.taskId in contextOf(state).openTasks;
   }
 
   private async run(request: Request): Promise<ModelTaskOutcome> {
@@ -119,8 +117,8 @@ export class RunModelTaskHandler {
     switch (task.kind) {
       case 'classify-intent': {
         if (!tenant) throw new Error('classify-intent without settings');
-        const key = `${request.tenantId}\u0000${request.data.configVersion}`;
-        return this.classify(request.tenantId, task, tenant, key, signal);
+        const key = { tenantId: request.tenantId, configVersion: request.data.configVersion };
+        return this.classify(key, task, tenant, signal);
       }
       case 'extract-slots': {
         const { messages, options } = slotRequest(task);
@@ -155,20 +153,17 @@ export class RunModelTaskHandler {
 
   /** Nearest centroid when confident enough; otherwise the model, which can only answer a known label. */
   private async classify(
-    tenantId: string,
+    key: { tenantId: string; configVersion: number },
     task: Classify,
     { intents, fastPathMinConfidence }: ReturnType<typeof effectiveSettings>,
-    cacheKey: string,
     signal: AbortSignal,
   ): Promise<{ result: ModelTaskResult; model: string }> {
-    const index = await this.indexFor(cacheKey, intents, signal);
-    const [vector] = await this.embeddings.embedQueries([task.text], signal);
-    const ranking = vector ? index.rank(vector) : null;
+    const ranking = await this.fastPath.rank(key, intents, task.text, signal);
     if (fastPathDecides(ranking, fastPathMinConfidence)) {
-      return { result: fastPathResult(ranking), model: this.embeddings.model };
+      return { result: fastPathResult(ranking), model: this.fastPath.model };
     }
     const { messages, options } = intentRequest(intents, task.text);
-    const completion = await this.complete(tenantId, messages, options, signal);
+    const completion = await this.complete(key.tenantId, messages, options, signal);
     const label = parseIntent(
       completion.text,
       intents.map((intent) => intent.name),
@@ -184,31 +179,6 @@ export class RunModelTaskHandler {
     signal: AbortSignal,
   ): Promise<Completion> {
     return this.dispatcher.run(tenantId, () => this.llm.complete(messages, options, signal), signal);
-  }
-
-  private indexFor(
-    key: string,
-    intents: readonly IntentDefinition[],
-    signal: AbortSignal,
-  ): Promise<IntentIndex> {
-    const cached = this.indexes.get(key);
-    if (cached) return cached;
-    const examples = intents.flatMap((intent) =>
-      intent.examples.map((text) => ({ label: intent.name, text })),
-    );
-    const building = this.embeddings
-      .embedQueries(
-        examples.map((example) => example.text),
-        signal,
-      )
-      .then((vectors) =>
-        IntentIndex.build(examples.map((example, i) => ({ label: example.label, vector: vectors[i] ?? [] }))),
-      );
-    // A failed build is not cached: the next message tries again.
-    building.catch(() => this.indexes.delete(key));
-    if (this.indexes.size >= INDEX_CACHE_LIMIT) this.indexes.clear();
-    this.indexes.set(key, building);
-    return building;
   }
 }
 

@@ -1,10 +1,11 @@
 import pino from 'pino';
 import { ModelDispatcher } from '../dispatch';
-import type { EventData, IntentDefinition, ModelTaskInput } from '@contracts';
-import { DerivedIds } from '@libs/conversation';
+import type { EventData, EventOfType, IntentDefinition, ModelTaskInput } from '@contracts';
+import { DerivedIds, modelTaskCompleted } from '@libs/conversation';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
-import { InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
+import { ConversationStreams, InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
 import type { Embeddings } from '@libs/embeddings';
+import { IntentFastPath } from '@libs/intents';
 import { DEFAULT_INTENTS } from '@libs/tenant-settings';
 import type { ChatMessage, CompleteOptions, Completion, LlmClient } from '../llm.client';
 import { RunModelTaskCommand } from './run-model-task.command';
@@ -79,33 +80,56 @@ async function setup(model: ScriptedModel, options: { timeoutMs?: number } = {})
   const embeddings = new ScriptedEmbeddings(['parcel', 'refund', 'hello']);
   const handler = new RunModelTaskHandler(
     store,
+    new ConversationStreams(store),
     tenantSettings,
     model,
-    embeddings,
+    new IntentFastPath(embeddings),
     new ModelDispatcher({ slots: 2, maxQueuedPerTenant: 10 }),
     { timeoutMs: options.timeoutMs ?? 5_000 },
     pino({ level: 'silent' }),
   );
   const given = new ConversationStreamBuilder();
   const started = given.started();
-  store.seed('conversation', [started]);
+  // A customer message: the conversation is answering, where the bot asks for model work.
+  store.seed('conversation', [started, given.message('hello')]);
   await tenantSettings.replace(started.tenantId, 'aaaaaaaa-0000-4000-8000-000000000001', {
     intents: INTENTS,
     fastPathMinConfidence: 0.75,
   });
   let tasks = 0;
-  const request = (task: ModelTaskInput, configVersion = 1) =>
-    given.event('conversation.model-task-requested.v1', {
-      taskId: `bbbbbbbb-0000-4000-8000-${String(++tasks).padStart(12, '0')}`,
-      messageId: null,
-      configVersion,
-      task,
-    });
+  const stream = { tenantId: started.tenantId, streamId: started.conversationId };
+  /** A task as sessions stores it (inference only works on requests that are in the stream). */
+  const request = async (task: ModelTaskInput, configVersion = 1) => {
+    const taskId = `bbbbbbbb-0000-4000-8000-${String(++tasks).padStart(12, '0')}`;
+    const result = await store.append(
+      { ...stream, kind: 'conversation', causationId: null, correlationId: taskId, expectedVersion: 'any' },
+      [
+        {
+          eventId: DerivedIds.modelTaskRequested(taskId),
+          type: 'conversation.model-task-requested.v1',
+          data: { taskId, messageId: null, configVersion, task },
+        },
+      ],
+    );
+    if (result.status !== 'appended') throw new Error('the request was not stored');
+    return result.events[0] as EventOfType<'conversation.model-task-requested.v1'>;
+  };
   const outcomes = async () =>
-    (
-      await store.read('conversation', { tenantId: started.tenantId, streamId: started.conversationId })
-    ).filter((event) => event.type !== 'conversation.started.v2');
-  return { handler, embeddings, request, outcomes, tenantSettings, tenantId: started.tenantId };
+    (await store.read('conversation', stream)).filter(
+      (event) =>
+        event.type === 'conversation.model-task-completed.v1' ||
+        event.type === 'conversation.model-task-failed.v1',
+    );
+  return {
+    handler,
+    embeddings,
+    store,
+    stream,
+    request,
+    outcomes,
+    tenantSettings,
+    tenantId: started.tenantId,
+  };
 }
 
 function classify(text: string): ModelTaskInput {
@@ -117,7 +141,7 @@ describe('RunModelTaskHandler', () => {
     it('answers from the embeddings when one intent is clearly nearest, without calling the model', async () => {
       const model = new ScriptedModel(answers('{"label":"refund"}'));
       const { handler, request, outcomes } = await setup(model);
-      const task = request(classify('my parcel is late'));
+      const task = await request(classify('my parcel is late'));
 
       await handler.execute(new RunModelTaskCommand(task));
 
@@ -143,7 +167,7 @@ describe('RunModelTaskHandler', () => {
       const model = new ScriptedModel(answers('{"label":"greeting"}'));
       const { handler, request, outcomes } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(classify('good day to you'))));
+      await handler.execute(new RunModelTaskCommand(await request(classify('good day to you'))));
 
       expect(model.calls).toHaveLength(1);
       expect(model.calls[0]?.options.jsonSchema?.schema).toEqual({
@@ -160,7 +184,7 @@ describe('RunModelTaskHandler', () => {
     it('records invalid-output when the model answers a label outside the set', async () => {
       const model = new ScriptedModel(answers('{"label":"weather"}'));
       const { handler, request, outcomes } = await setup(model);
-      const task = request(classify('good day to you'));
+      const task = await request(classify('good day to you'));
 
       await handler.execute(new RunModelTaskCommand(task));
 
@@ -180,9 +204,9 @@ describe('RunModelTaskHandler', () => {
         intents: [intent('shipping', ['parcel']), intent('billing', ['refund'])],
       });
 
-      await handler.execute(new RunModelTaskCommand(request(classify('where is my parcel'), 1)));
-      await handler.execute(new RunModelTaskCommand(request(classify('where is my parcel'), 2)));
-      await handler.execute(new RunModelTaskCommand(request(classify('where is my parcel'), 0)));
+      await handler.execute(new RunModelTaskCommand(await request(classify('where is my parcel'), 1)));
+      await handler.execute(new RunModelTaskCommand(await request(classify('where is my parcel'), 2)));
+      await handler.execute(new RunModelTaskCommand(await request(classify('where is my parcel'), 0)));
 
       const labels = (await outcomes()).map((event) => {
         const result = completedResult([event]);
@@ -197,21 +221,51 @@ describe('RunModelTaskHandler', () => {
       const model = new ScriptedModel(answers('{"label":"other"}'));
       const { handler, request, embeddings } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(classify('parcel late again'))));
-      await handler.execute(new RunModelTaskCommand(request(classify('refund now'))));
+      await handler.execute(new RunModelTaskCommand(await request(classify('parcel late again'))));
+      await handler.execute(new RunModelTaskCommand(await request(classify('refund now'))));
 
       expect(embeddings.embedded.filter((text) => text === 'parcel where')).toHaveLength(1);
     });
 
     it('records one outcome however often the request is delivered', async () => {
       const model = new ScriptedModel(answers('{"label":"other"}'));
-      const { handler, request, outcomes } = await setup(model);
-      const task = request(classify('my parcel is late'));
+      const { handler, request, outcomes, embeddings } = await setup(model);
+      const task = await request(classify('my parcel is late'));
 
       await handler.execute(new RunModelTaskCommand(task));
+      const embeddedOnce = embeddings.embedded.length;
       await handler.execute(new RunModelTaskCommand(task));
 
       expect(await outcomes()).toHaveLength(1);
+      expect(embeddings.embedded).toHaveLength(embeddedOnce); // the redelivery did no work
+    });
+
+    it('leaves alone a task sessions already settled (its fast path classified the message)', async () => {
+      const model = new ScriptedModel(answers('{"label":"other"}'));
+      const { handler, request, outcomes, store, stream, embeddings } = await setup(model);
+      const task = await request(classify('good day to you'));
+      const settled = modelTaskCompleted({
+        taskId: task.data.taskId,
+        model: 'sessions-e5',
+        result: { kind: 'classify-intent', label: 'greeting', confidence: 0.9, path: 'fast', candidates: [] },
+        timings: { totalMs: 3 },
+      });
+      await store.append(
+        {
+          ...stream,
+          kind: 'conversation',
+          causationId: task.eventId,
+          correlationId: task.correlationId,
+          expectedVersion: 'any',
+        },
+        [settled],
+      );
+
+      await handler.execute(new RunModelTaskCommand(task));
+
+      expect(model.calls).toHaveLength(0);
+      expect(embeddings.embedded).toHaveLength(0);
+      expect((await outcomes()).map((event) => event.data)).toEqual([settled.data]);
     });
   });
 
@@ -239,7 +293,7 @@ describe('RunModelTaskHandler', () => {
       );
       const { handler, request, outcomes } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(task)));
+      await handler.execute(new RunModelTaskCommand(await request(task)));
 
       const schema = model.calls[0]?.options.jsonSchema?.schema;
       expect(schema).toMatchObject({
@@ -264,7 +318,7 @@ describe('RunModelTaskHandler', () => {
       const model = new ScriptedModel(answers('{"order_id":"E20260000000000","reason":"坏了"}'));
       const { handler, request, outcomes } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(task)));
+      await handler.execute(new RunModelTaskCommand(await request(task)));
 
       expect(completedResult(await outcomes())).toEqual({
         kind: 'extract-slots',
@@ -280,7 +334,7 @@ describe('RunModelTaskHandler', () => {
       const model = new ScriptedModel(answers(JSON.stringify({ reason })));
       const { handler, request, outcomes } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(task)));
+      await handler.execute(new RunModelTaskCommand(await request(task)));
 
       expect(completedResult(await outcomes())).toMatchObject({ slots: { reason: null } });
     });
@@ -292,7 +346,7 @@ describe('RunModelTaskHandler', () => {
       );
       const { handler, request, outcomes } = await setup(model);
 
-      await handler.execute(new RunModelTaskCommand(request(words)));
+      await handler.execute(new RunModelTaskCommand(await request(words)));
 
       expect(completedResult(await outcomes())).toMatchObject({
         slots: { reason: 'the Zipper broke after two days' },
@@ -302,7 +356,7 @@ describe('RunModelTaskHandler', () => {
     it('records invalid-output for output that is not JSON', async () => {
       const { handler, request, outcomes } = await setup(new ScriptedModel(answers('order E2026')));
 
-      await handler.execute(new RunModelTaskCommand(request(task)));
+      await handler.execute(new RunModelTaskCommand(await request(task)));
 
       expect((await outcomes())[0]?.data).toMatchObject({ kind: 'extract-slots', code: 'invalid-output' });
     });
@@ -315,7 +369,7 @@ describe('RunModelTaskHandler', () => {
 
       await handler.execute(
         new RunModelTaskCommand(
-          request({
+          await request({
             kind: 'summarize',
             previousSummary: 'Asked about delivery.',
             transcript: [{ role: 'customer', text: 'refund E1 please' }],
@@ -341,7 +395,7 @@ describe('RunModelTaskHandler', () => {
       );
       const { handler, request, outcomes } = await setup(hangs, { timeoutMs: 50 });
 
-      await handler.execute(new RunModelTaskCommand(request(classify('good day to you'))));
+      await handler.execute(new RunModelTaskCommand(await request(classify('good day to you'))));
 
       expect((await outcomes())[0]?.data).toMatchObject({ code: 'model-timeout' });
     });
@@ -352,7 +406,7 @@ describe('RunModelTaskHandler', () => {
       );
       const { handler, request, outcomes } = await setup(refused);
 
-      await handler.execute(new RunModelTaskCommand(request(classify('good day to you'))));
+      await handler.execute(new RunModelTaskCommand(await request(classify('good day to you'))));
 
       expect((await outcomes())[0]?.data).toMatchObject({ code: 'model-unavailable' });
     });

@@ -5,10 +5,10 @@ import { ModelDispatcher } from '../dispatch';
 import type { EventData, ModelTaskInput, TenantSettings } from '@contracts';
 import { ConversationStreamBuilder } from '@libs/conversation/testing';
 import { Embedder } from '@libs/embeddings';
-import { InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
+import { ConversationStreams, InMemoryEventStore, TenantSettingsStreams } from '@libs/event-store';
 import { DEFAULT_INTENTS } from '@libs/tenant-settings';
 import { OpenAiCompatibleClient } from '../llm.client';
-import { IntentIndex } from './intent-index';
+import { IntentFastPath, IntentIndex } from '@libs/intents';
 import { RunModelTaskCommand } from './run-model-task.command';
 import { RunModelTaskHandler } from './run-model-task.handler';
 
@@ -36,13 +36,14 @@ async function run(task: ModelTaskInput, settings: TenantSettings) {
   const tenantSettings = new TenantSettingsStreams(store);
   const given = new ConversationStreamBuilder();
   const started = given.started();
-  store.seed('conversation', [started]);
+  store.seed('conversation', [started, given.message('hello')]);
   await tenantSettings.replace(started.tenantId, 'aaaaaaaa-0000-4000-8000-000000000001', settings);
   const handler = new RunModelTaskHandler(
     store,
+    new ConversationStreams(store),
     tenantSettings,
     llm,
-    embeddings,
+    new IntentFastPath(embeddings),
     new ModelDispatcher({ slots: 2, maxQueuedPerTenant: 10 }),
     { timeoutMs: 60_000 },
     pino({ level: 'silent' }),
@@ -53,10 +54,11 @@ async function run(task: ModelTaskInput, settings: TenantSettings) {
     configVersion: 1,
     task,
   });
+  store.seed('conversation', [request]); // inference works on requests that are in the stream
   await handler.execute(new RunModelTaskCommand(request));
   const [outcome] = (
     await store.read('conversation', { tenantId: started.tenantId, streamId: started.conversationId })
-  ).slice(1);
+  ).slice(3);
   if (outcome?.type !== 'conversation.model-task-completed.v1')
     throw new Error(`the task did not complete: ${JSON.stringify(outcome)}`);
   return outcome.data;

@@ -5,6 +5,7 @@ import {
   answerOfTurn,
   cacheableTurn,
   contextOf,
+  decideAfter,
   decideNext,
   inactivityTimer,
   knowledgeWaitTimer,
@@ -18,8 +19,12 @@ import { effectiveSettings } from '@libs/tenant-settings';
 import { AnswerCacheMetrics, AnswerCacheRepository } from '../answer-cache';
 import { TimerRepository, type ScheduledTimer } from '../timers';
 import type { AdvanceConversationCommand } from './advance-conversation.command';
+import { LocalClassifier } from './local-classifier';
 
 export const REPLY_POLICY = Symbol('REPLY_POLICY');
+
+/** The turn policy of a conversation's settings version, with what sessions needs beside the decider. */
+type Policy = TurnPolicy & { inactivityTimeoutSeconds: number; fastPathMinConfidence: number };
 export const KNOWLEDGE_WAIT_MS = Symbol('KNOWLEDGE_WAIT_MS');
 
 @Injectable()
@@ -32,6 +37,7 @@ export class AdvanceConversationHandler {
     @Inject(KNOWLEDGE_WAIT_MS) private readonly knowledgeWaitMs: number,
     @Inject(AnswerCacheRepository) private readonly answers: AnswerCacheRepository,
     @Inject(AnswerCacheMetrics) private readonly cacheMetrics: AnswerCacheMetrics,
+    @Inject(LocalClassifier) private readonly classifier: LocalClassifier,
   ) {}
 
   async execute({ trigger }: AdvanceConversationCommand): Promise<void> {
@@ -47,7 +53,12 @@ export class AdvanceConversationHandler {
         // The settings version the conversation started under, never the tenant's latest.
         const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
         await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
-        return this.withCachedAnswer(trigger.tenantId, state, decideNext(state, policy), policy);
+        return this.withCachedAnswer(
+          trigger.tenantId,
+          state,
+          await this.decide(trigger.tenantId, state, policy),
+          policy,
+        );
       },
       trigger,
     );
@@ -55,6 +66,21 @@ export class AdvanceConversationHandler {
     if (trigger.type === 'conversation.reply-completed.v2' && trigger.data.finishReason === 'stop') {
       await this.answers.complete(trigger.tenantId, trigger.data.turnId);
     }
+  }
+
+  /**
+   * The next moves; a message the bot asks to classify is classified here first when the embeddings
+   * are confident (see LocalClassifier), and the moves go on from its intent in the same append.
+   */
+  private async decide(tenantId: string, state: ConversationState, policy: Policy): Promise<PendingEvent[]> {
+    const decided = decideNext(state, policy);
+    const settled = await this.classifier.settle(
+      tenantId,
+      decided,
+      policy.intents,
+      policy.fastPathMinConfidence,
+    );
+    return settled.length === 0 ? decided : decideAfter(state, [...decided, ...settled], policy);
   }
 
   /**
@@ -88,15 +114,16 @@ export class AdvanceConversationHandler {
     return decided;
   }
 
-  private async policyAt(tenantId: string, configVersion: number) {
+  private async policyAt(tenantId: string, configVersion: number): Promise<Policy> {
     const settings = await this.settings.atVersion(tenantId, configVersion);
     const effective = effectiveSettings(settings);
-    const policy: TurnPolicy & { inactivityTimeoutSeconds: number } = {
+    const policy: Policy = {
       ...replyPolicyFor(this.defaults, settings),
       intents: effective.intents,
       templates: effective.templates,
       handoffAfterFailedTurns: effective.handoffAfterFailedTurns,
       inactivityTimeoutSeconds: effective.inactivityTimeoutSeconds,
+      fastPathMinConfidence: effective.fastPathMinConfidence,
     };
     return policy;
   }

@@ -1,0 +1,102 @@
+import { Counter } from 'prom-client';
+import type { IntentDefinition, PendingEvent } from '@contracts';
+import { modelTaskCompleted } from '@libs/conversation';
+import { fastPathDecides, fastPathResult, type IntentFastPath } from '@libs/intents';
+import type { Logger, Metrics } from '@libs/platform';
+
+type IntentDefinitions = readonly IntentDefinition[];
+type ClassifyRequest = Extract<PendingEvent, { type: 'conversation.model-task-requested.v1' }> & {
+  data: { task: { kind: 'classify-intent' } };
+};
+
+export interface LocalClassifierSettings {
+  /** How long a message's decision waits for the embeddings; 0 leaves every message to inference. */
+  timeoutMs: number;
+}
+
+/** What became of a message sessions tried to classify itself. */
+export type LocalOutcome = 'decided' | 'deferred' | 'failed';
+
+/**
+ * Sessions classifies a new message on the embeddings fast path in the step that asks for it: when
+ * the nearest intent is confident enough, the task's outcome (the same model-task-completed event
+ * inference would record, path `fast`) is appended with the request, and the turn goes on without a
+ * round trip through Kafka and inference. Otherwise (not confident, the embeddings slow or down) the
+ * request goes out alone and inference decides, with the model when needed. Replay reads the outcome;
+ * it never calls the embeddings.
+ */
+export class LocalClassifier {
+  private readonly outcomes: Counter<'outcome'>;
+
+  constructor(
+    private readonly fastPath: IntentFastPath,
+    private readonly settings: LocalClassifierSettings,
+    metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.outcomes = new Counter({
+      name: 'convo_local_intent_classifications_total',
+      help: 'Messages sessions classified itself (decided), left to inference (deferred: not confident), or could not (failed)',
+      labelNames: ['outcome'],
+      registers: [metrics.registry],
+    });
+  }
+
+  /** The outcomes sessions settles itself for the classify requests among `decided` (often none). */
+  async settle(
+    tenantId: string,
+    decided: readonly PendingEvent[],
+    intents: IntentDefinitions,
+    minConfidence: number,
+  ): Promise<PendingEvent[]> {
+    if (this.settings.timeoutMs === 0) return [];
+    const requests = decided.filter(isClassifyRequest);
+    const settled = await Promise.all(
+      requests.map((request) => this.classify(tenantId, request, intents, minConfidence)),
+    );
+    return settled.filter((outcome): outcome is PendingEvent => outcome !== null);
+  }
+
+  private async classify(
+    tenantId: string,
+    { data }: ClassifyRequest,
+    intents: IntentDefinitions,
+    minConfidence: number,
+  ): Promise<PendingEvent | null> {
+    const startedAt = performance.now();
+    try {
+      const ranking = await this.fastPath.rank(
+        { tenantId, configVersion: data.configVersion },
+        intents,
+        data.task.text,
+        AbortSignal.timeout(this.settings.timeoutMs),
+      );
+      if (!fastPathDecides(ranking, minConfidence)) return this.counted('deferred', null);
+      const totalMs = Math.round((performance.now() - startedAt) * 10) / 10;
+      return this.counted(
+        'decided',
+        modelTaskCompleted({
+          taskId: data.taskId,
+          result: fastPathResult(ranking),
+          model: this.fastPath.model,
+          timings: { totalMs },
+        }),
+      );
+    } catch (error) {
+      this.logger.warn(
+        { err: error, taskId: data.taskId },
+        'local intent classification failed; inference classifies',
+      );
+      return this.counted('failed', null);
+    }
+  }
+
+  private counted<T>(outcome: LocalOutcome, value: T): T {
+    this.outcomes.inc({ outcome });
+    return value;
+  }
+}
+
+function isClassifyRequest(event: PendingEvent): event is ClassifyRequest {
+  return event.type === 'conversation.model-task-requested.v1' && event.data.task.kind === 'classify-intent';
+}
