@@ -106,7 +106,7 @@ export function statusOf(state: ConversationState): ConversationStatus {
 }
 
 export function contextOf(state: ConversationState): ConversationContext {
-  return state.snapshot.context;
+  return state.snapshot.context.conversation;
 }
 
 /**

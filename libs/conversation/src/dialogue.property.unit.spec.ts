@@ -139,7 +139,7 @@ function play(given: Dialogue, step: Action, index: number): void {
 const observable = (state: ConversationState) => ({
   value: state.snapshot.value,
   status: state.snapshot.status,
-  context: state.snapshot.context,
+  context: state.snapshot.context.conversation,
   version: state.version,
   lastActivityAt: state.lastActivityAt,
 });
