@@ -1,5 +1,5 @@
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import { EVENT_HEADERS, assertValidEvent, messageKey, type StoredEvent } from '@contracts';
+import { EVENT_HEADERS, messageKey, type StoredEvent } from '@contracts';
 import { topicName } from './kafka.client';
 
 export interface Publication {
@@ -7,7 +7,11 @@ export interface Publication {
   event: StoredEvent;
 }
 
-/** Publishes validated events, keyed by stream (conversation) so each stream stays in order. */
+/**
+ * Publishes stored events, keyed by stream (conversation) so each stream stays in order. They were
+ * validated once, when appended (the only way into the store and so into the outbox); consumers
+ * validate what they take off a topic.
+ */
 export class KafkaPublisher {
   private readonly producer: Producer;
   private connected = false;
@@ -42,18 +46,15 @@ export class KafkaPublisher {
       compression: CompressionTypes.None,
       topicMessages: [...byTopic.entries()].map(([topic, items]) => ({
         topic,
-        messages: items.map(({ event }) => {
-          assertValidEvent(event);
-          return {
-            key: messageKey(event),
-            value: JSON.stringify(event),
-            headers: {
-              [EVENT_HEADERS.type]: event.type,
-              [EVENT_HEADERS.tenantId]: event.tenantId,
-              [EVENT_HEADERS.eventId]: event.eventId,
-            },
-          };
-        }),
+        messages: items.map(({ event }) => ({
+          key: messageKey(event),
+          value: JSON.stringify(event),
+          headers: {
+            [EVENT_HEADERS.type]: event.type,
+            [EVENT_HEADERS.tenantId]: event.tenantId,
+            [EVENT_HEADERS.eventId]: event.eventId,
+          },
+        })),
       })),
     });
   }
