@@ -52,13 +52,13 @@ export class AdvanceConversationHandler {
       async (state) => {
         // The settings version the conversation started under, never the tenant's latest.
         const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
-        await this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds);
-        return this.withCachedAnswer(
-          trigger.tenantId,
-          state,
-          await this.decide(trigger.tenantId, state, policy),
-          policy,
-        );
+        // The timers' rows and the decision (its embeddings call, when it classifies) at once; both
+        // are done before anything is appended.
+        const [, decided] = await Promise.all([
+          this.scheduleTimers(trigger, policy.inactivityTimeoutSeconds),
+          this.decide(trigger.tenantId, state, policy),
+        ]);
+        return this.withCachedAnswer(trigger.tenantId, state, decided, policy);
       },
       trigger,
     );
