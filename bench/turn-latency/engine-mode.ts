@@ -193,12 +193,14 @@ const HOPS = {
   postToAppended: 'POST → message-received appended',
   appendedToKafka: 'appended → on Kafka (outbox relay)',
   kafkaToKnowledge: '(beside) message on Kafka → knowledge-retrieved appended (retrieval)',
-  kafkaToTaskRequested: 'message on Kafka → classify task requested (sessions)',
-  taskRequestedToKafka: 'task requested → on Kafka',
-  kafkaToTaskCompleted: 'on Kafka → task completed appended (inference, embedding incl.)',
+  kafkaToTaskRequested:
+    'message on Kafka → classify task requested (sessions; with its outcome when it classifies)',
+  taskRequestedToKafka: '(inference path) task requested → on Kafka',
+  kafkaToTaskCompleted: '(inference path) on Kafka → task completed appended (embedding incl.)',
   embeddingMs: 'embedding call (fixed server)',
-  taskCompletedToKafka: 'task completed → on Kafka',
-  kafkaToRequested: 'task result on Kafka → reply-requested appended (sessions)',
+  taskCompletedToKafka: '(inference path) task completed → on Kafka',
+  kafkaToRequested: 'last input (knowledge or task result) on Kafka → reply-requested appended (sessions)',
+  classifiedBySessions: 'turns whose intent sessions classified in its step (1) or inference did (0), mean',
   requestedToKafka: 'reply-requested appended → on Kafka',
   kafkaToModelStart: 'on Kafka → model call arrives (inference)',
   requestedToModelStart: '= reply-requested appended → model call arrives',
@@ -233,6 +235,16 @@ export function hopsOf(
   const diff = (from: number | null | undefined, to: number | null | undefined) =>
     from === null || from === undefined || to === null || to === undefined ? null : to - from;
 
+  // Sessions appended the outcome with the request (one append: one occurredAt) when it classified.
+  const bySessions =
+    taskRequested !== undefined &&
+    taskCompleted !== undefined &&
+    taskCompleted.occurredMs === taskRequested.occurredMs;
+  const viaInference = (value: number | null) => (bySessions ? null : value);
+  const lastInputOnKafka = Math.max(
+    onKafka(knowledge) ?? -Infinity,
+    bySessions ? -Infinity : (onKafka(taskCompleted) ?? -Infinity),
+  );
   const messageAt = occurred(message);
   const requestedAt = occurred(requested);
   const completedAt = occurred(completed);
@@ -245,11 +257,12 @@ export function hopsOf(
     appendedToKafka: diff(messageAt, onKafka(message)),
     kafkaToKnowledge: diff(onKafka(message), occurred(knowledge)),
     kafkaToTaskRequested: diff(onKafka(message), occurred(taskRequested)),
-    taskRequestedToKafka: diff(occurred(taskRequested), onKafka(taskRequested)),
-    kafkaToTaskCompleted: diff(onKafka(taskRequested), occurred(taskCompleted)),
+    taskRequestedToKafka: viaInference(diff(occurred(taskRequested), onKafka(taskRequested))),
+    kafkaToTaskCompleted: viaInference(diff(onKafka(taskRequested), occurred(taskCompleted))),
     embeddingMs,
-    taskCompletedToKafka: diff(occurred(taskCompleted), onKafka(taskCompleted)),
-    kafkaToRequested: diff(onKafka(taskCompleted), requestedAt),
+    taskCompletedToKafka: viaInference(diff(occurred(taskCompleted), onKafka(taskCompleted))),
+    kafkaToRequested: diff(Number.isFinite(lastInputOnKafka) ? lastInputOnKafka : null, requestedAt),
+    classifiedBySessions: taskCompleted === undefined ? null : bySessions ? 1 : 0,
     requestedToKafka: diff(requestedAt, onKafka(requested)),
     kafkaToModelStart: diff(onKafka(requested), model?.arrivedAt),
     requestedToModelStart: diff(requestedAt, model?.arrivedAt),
@@ -332,7 +345,9 @@ export function engineMarkdown(levels: EngineLevelSummary[]): string {
     ...(Object.keys(HOPS) as Hop[]).map((hop) =>
       row(
         HOPS[hop],
-        levels.map((level) => triple(level.hops[hop])),
+        levels.map((level) =>
+          hop === 'classifiedBySessions' ? fmt(level.hops[hop].mean) : triple(level.hops[hop]),
+        ),
       ),
     ),
     row(

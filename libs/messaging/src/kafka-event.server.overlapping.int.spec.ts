@@ -76,4 +76,59 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
       await publisher.disconnect();
     }
   });
+
+  it('with orderByKey, handles one conversation’s messages in order while another conversation overlaps them', async () => {
+    const prefix = `${kafka.prefix}b.`;
+    await kafka.ensureTopics(prefix);
+    const topic = `${prefix}${TOPICS.conversationEvents}`;
+    const publisher = new KafkaPublisher(kafka.kafka, prefix);
+    await publisher.connect();
+    const conversation = randomUUID();
+    const first = envelopeOf(messageReceived('first, slow'), conversation, 2) as MessageEvent;
+    const second = envelopeOf(messageReceived('second, same conversation'), conversation, 3) as MessageEvent;
+    const other = envelopeOf(messageReceived('another conversation'), randomUUID(), 2) as MessageEvent;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const finished: string[] = [];
+    const server = new KafkaEventServer({
+      kafka: kafka.kafka,
+      publisher,
+      topicPrefix: prefix,
+      groupId: 'svc',
+      logger: kafka.logger,
+      maxInFlight: 8,
+      orderByKey: true,
+    });
+    server.addHandler(
+      'conversation.message-received.v1',
+      (async (event: MessageEvent) => {
+        started.push(event.eventId);
+        if (event.eventId === first.eventId) await released;
+        finished.push(event.eventId);
+      }) as MessageHandler,
+      true,
+    );
+    await new Promise<void>((resolve, reject) => {
+      void server.listen((error?: unknown) => (error ? reject(new Error(JSON.stringify(error))) : resolve()));
+    });
+    try {
+      await kafka.produceRaw(topic, [
+        { key: first.conversationId, value: JSON.stringify(first), partition: 0 },
+        { key: second.conversationId, value: JSON.stringify(second), partition: 0 },
+        { key: other.conversationId, value: JSON.stringify(other), partition: 0 },
+      ]);
+
+      await waitFor('the other conversation to be handled', () => finished.includes(other.eventId));
+      expect(started).not.toContain(second.eventId); // waits for the first of its conversation
+
+      release();
+      await waitFor('the conversation to finish', () => finished.includes(second.eventId));
+      expect(finished).toEqual([other.eventId, first.eventId, second.eventId]);
+    } finally {
+      release();
+      await server.close();
+      await publisher.disconnect();
+    }
+  });
 });

@@ -74,6 +74,13 @@ export interface KafkaEventServerOptions {
    * events of one key at the same time. Overrides detachHandlers.
    */
   maxInFlight?: number;
+  /**
+   * With maxInFlight: messages of one key (one conversation) are handled one after another, in their
+   * order, while messages of other keys overlap them. For a service that decides on a conversation's
+   * state (sessions): no conversation waits for another one ahead of it in the partition, and none sees
+   * its own events out of order.
+   */
+  orderByKey?: boolean;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
   /** Failing attempts of a handler before the message is parked in the dead-letter topic (default 10). */
@@ -115,6 +122,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   /** Overlapping mode: per partition, what is started and finished; a new group generation starts afresh. */
   private progress = new Map<string, PartitionProgress>();
   private running = 0;
+  /** orderByKey: the last message started per partition and key, which the next one of that key waits for. */
+  private readonly keyTails = new Map<string, Promise<unknown>>();
   private readonly slotWaiters: Array<() => void> = [];
   private commits: Promise<void> = Promise.resolve();
 
@@ -256,7 +265,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       this.running++;
       progress.start(message.offset);
       payload.resolveOffset(message.offset);
-      const work = this.handleMessage({ topic, partition, message }, keepRetrying)
+      const work = this.inKeyOrder(key, message.key, () =>
+        this.handleMessage({ topic, partition, message }, keepRetrying),
+      )
         .then((settled) => {
           // Unfinished (retries cut short by a rebalance or shutdown): never committed, fetched again.
           if (settled === 'unfinished') return;
@@ -271,6 +282,24 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         });
       this.inflight.add(work);
     }
+  }
+
+  /** Runs `handle` after the previous message of the same key when orderByKey is set; at once otherwise. */
+  private inKeyOrder<T>(
+    partitionKey: string,
+    messageKey: Buffer | null,
+    handle: () => Promise<T>,
+  ): Promise<T> {
+    if (!this.options.orderByKey) return handle();
+    const tailKey = `${partitionKey}\u0000${messageKey?.toString('hex') ?? ''}`;
+    const previous = this.keyTails.get(tailKey);
+    const handled = previous ? previous.then(handle, handle) : handle();
+    this.keyTails.set(tailKey, handled);
+    const forget = () => {
+      if (this.keyTails.get(tailKey) === handled) this.keyTails.delete(tailKey);
+    };
+    handled.then(forget, forget);
+    return handled;
   }
 
   /** Commits in the order decided, one at a time, so a later offset never lands before an earlier one. */

@@ -32,6 +32,11 @@ export const SessionsConfigSchema = z.object({
    * inference; 0: sessions never classifies, inference always does (one more Kafka round trip a turn).
    */
   LOCAL_CLASSIFY_TIMEOUT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  /**
+   * Messages handled at once: one conversation's in order, different conversations overlapping, so
+   * none waits for another one's database round trips or embeddings call ahead of it in the partition.
+   */
+  SESSIONS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000).default(32),
   /** How often the timer leader looks for due timers. */
   TIMER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });

@@ -33,7 +33,11 @@ export class SessionsModule {
         StoreModule.forService({ ownTables: SESSIONS_TABLES }),
         KafkaModule.forService(),
         RelayModule.forService(),
-        ConsumerModule.forService({ groupId: 'sessions' }),
+        ConsumerModule.forService({
+          groupId: 'sessions',
+          maxInFlight: config.SESSIONS_MAX_IN_FLIGHT,
+          orderByKey: true,
+        }),
       ],
       controllers: [SessionsEventsController],
       providers: [

@@ -17,6 +17,8 @@ export interface ConsumerRole {
   detached?: boolean;
   /** Handle up to this many messages at once, each partition's offset committed up to its first unfinished one. */
   maxInFlight?: number;
+  /** With maxInFlight: one conversation's messages one after another, in order (see KafkaEventServer). */
+  orderByKey?: boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ export class ConsumerModule {
               sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
               detachHandlers: role.detached ?? false,
               ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
+              ...(role.orderByKey !== undefined && { orderByKey: role.orderByKey }),
               onHandled: (event, outcome, groupId, timing) => {
                 metrics.eventConsumed(groupId, event.type, outcome, timing);
                 // Checked first: this runs for every consumed event, and the fields cost an object each.
