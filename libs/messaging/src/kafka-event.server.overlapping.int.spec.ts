@@ -18,36 +18,49 @@ afterAll(async () => {
   await kafka?.drop();
 });
 
+/** A server in overlapping mode on topics of its own, listening, with `handle` for customer messages. */
+async function overlappingServer(
+  name: string,
+  handle: (event: MessageEvent) => Promise<void>,
+  options: { orderByKey?: boolean } = {},
+) {
+  const prefix = `${kafka.prefix}${name}.`;
+  await kafka.ensureTopics(prefix);
+  const publisher = new KafkaPublisher(kafka.kafka, prefix);
+  await publisher.connect();
+  const server = new KafkaEventServer({
+    kafka: kafka.kafka,
+    publisher,
+    topicPrefix: prefix,
+    groupId: 'svc',
+    logger: kafka.logger,
+    maxInFlight: 8,
+    ...options,
+  });
+  server.addHandler('conversation.message-received.v1', handle as MessageHandler, true);
+  await new Promise<void>((resolve, reject) => {
+    void server.listen((error?: unknown) => (error ? reject(new Error(JSON.stringify(error))) : resolve()));
+  });
+  return {
+    prefix,
+    topic: `${prefix}${TOPICS.conversationEvents}`,
+    stop: async () => {
+      await server.close();
+      await publisher.disconnect();
+    },
+  };
+}
+
 describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Kafka', () => {
   it('handles a message while an unrelated one ahead of it in the partition is still running, and commits only past finished ones', async () => {
-    const prefix = `${kafka.prefix}a.`;
-    await kafka.ensureTopics(prefix);
-    const topic = `${prefix}${TOPICS.conversationEvents}`;
-    const publisher = new KafkaPublisher(kafka.kafka, prefix);
-    await publisher.connect();
     const slow = envelopeOf(messageReceived('a long reply'), randomUUID(), 2) as MessageEvent;
     const quick = envelopeOf(messageReceived('a quick one'), randomUUID(), 2) as MessageEvent;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const finished: string[] = [];
-    const server = new KafkaEventServer({
-      kafka: kafka.kafka,
-      publisher,
-      topicPrefix: prefix,
-      groupId: 'svc',
-      logger: kafka.logger,
-      maxInFlight: 8,
-    });
-    server.addHandler(
-      'conversation.message-received.v1',
-      (async (event: MessageEvent) => {
-        if (event.eventId === slow.eventId) await released;
-        finished.push(event.eventId);
-      }) as MessageHandler,
-      true,
-    );
-    await new Promise<void>((resolve, reject) => {
-      void server.listen((error?: unknown) => (error ? reject(new Error(JSON.stringify(error))) : resolve()));
+    const { prefix, topic, stop } = await overlappingServer('a', async (event) => {
+      if (event.eventId === slow.eventId) await released;
+      finished.push(event.eventId);
     });
     const admin = kafka.kafka.admin();
     await admin.connect();
@@ -72,17 +85,11 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
     } finally {
       release();
       await admin.disconnect();
-      await server.close();
-      await publisher.disconnect();
+      await stop();
     }
   });
 
   it('with orderByKey, handles one conversation’s messages in order while another conversation overlaps them', async () => {
-    const prefix = `${kafka.prefix}b.`;
-    await kafka.ensureTopics(prefix);
-    const topic = `${prefix}${TOPICS.conversationEvents}`;
-    const publisher = new KafkaPublisher(kafka.kafka, prefix);
-    await publisher.connect();
     const conversation = randomUUID();
     const first = envelopeOf(messageReceived('first, slow'), conversation, 2) as MessageEvent;
     const second = envelopeOf(messageReceived('second, same conversation'), conversation, 3) as MessageEvent;
@@ -91,27 +98,15 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
     const released = new Promise<void>((resolve) => (release = resolve));
     const started: string[] = [];
     const finished: string[] = [];
-    const server = new KafkaEventServer({
-      kafka: kafka.kafka,
-      publisher,
-      topicPrefix: prefix,
-      groupId: 'svc',
-      logger: kafka.logger,
-      maxInFlight: 8,
-      orderByKey: true,
-    });
-    server.addHandler(
-      'conversation.message-received.v1',
-      (async (event: MessageEvent) => {
+    const { topic, stop } = await overlappingServer(
+      'b',
+      async (event) => {
         started.push(event.eventId);
         if (event.eventId === first.eventId) await released;
         finished.push(event.eventId);
-      }) as MessageHandler,
-      true,
+      },
+      { orderByKey: true },
     );
-    await new Promise<void>((resolve, reject) => {
-      void server.listen((error?: unknown) => (error ? reject(new Error(JSON.stringify(error))) : resolve()));
-    });
     try {
       await kafka.produceRaw(topic, [
         { key: first.conversationId, value: JSON.stringify(first), partition: 0 },
@@ -127,8 +122,7 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
       expect(finished).toEqual([other.eventId, first.eventId, second.eventId]);
     } finally {
       release();
-      await server.close();
-      await publisher.disconnect();
+      await stop();
     }
   });
 });
