@@ -22,10 +22,10 @@ import type { AdvanceConversationCommand } from './advance-conversation.command'
 import { LocalClassifier } from './local-classifier';
 
 export const REPLY_POLICY = Symbol('REPLY_POLICY');
+export const KNOWLEDGE_WAIT_MS = Symbol('KNOWLEDGE_WAIT_MS');
 
 /** The turn policy of a conversation's settings version, with what sessions needs beside the decider. */
 type Policy = TurnPolicy & { inactivityTimeoutSeconds: number; fastPathMinConfidence: number };
-export const KNOWLEDGE_WAIT_MS = Symbol('KNOWLEDGE_WAIT_MS');
 
 @Injectable()
 export class AdvanceConversationHandler {
