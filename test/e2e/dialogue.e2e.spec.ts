@@ -36,7 +36,13 @@ beforeAll(async () => {
   await new TenantSettingsStreams(new PostgresEventStore(db.dataSource)).replace('quiet', randomUUID(), {
     inactivityTimeoutSeconds: IDLE_SECONDS,
   });
-  services = stack.services(basePort, { REPLY_MAX_TOKENS: '120', LLM_TEMPERATURE: '0' });
+  services = stack.services(basePort, {
+    REPLY_MAX_TOKENS: '120',
+    LLM_TEMPERATURE: '0',
+    // The first message embeds the tenant's examples too (the intent index); on a busy machine that can
+    // take longer than the default 500 ms, and this suite checks that sessions classifies it itself.
+    LOCAL_CLASSIFY_TIMEOUT_MS: '10000',
+  });
   await services.startAll();
   acme = new GatewayClient(services.url('gateway'), acmeKey);
   idle = new GatewayClient(services.url('gateway'), idleKey);

@@ -15,7 +15,7 @@ export interface LocalClassifierSettings {
 }
 
 /** What became of a message sessions tried to classify itself. */
-export type LocalOutcome = 'decided' | 'deferred' | 'failed';
+export type LocalOutcome = 'decided' | 'deferred' | 'timeout' | 'failed';
 
 /**
  * Sessions classifies a new message on the embeddings fast path in the step that asks for it: when
@@ -36,7 +36,7 @@ export class LocalClassifier {
   ) {
     this.outcomes = new Counter({
       name: 'convo_local_intent_classifications_total',
-      help: 'Messages sessions classified itself (decided), left to inference (deferred: not confident), or could not (failed)',
+      help: 'Messages sessions classified itself (decided) or left to inference: not confident (deferred), embeddings slower than LOCAL_CLASSIFY_TIMEOUT_MS (timeout; also while a new settings version is first embedded), embeddings failing (failed)',
       labelNames: ['outcome'],
       registers: [metrics.registry],
     });
@@ -64,12 +64,13 @@ export class LocalClassifier {
     minConfidence: number,
   ): Promise<PendingEvent | null> {
     const startedAt = performance.now();
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs);
     try {
       const ranking = await this.fastPath.rank(
         { tenantId, configVersion: data.configVersion },
         intents,
         data.task.text,
-        AbortSignal.timeout(this.settings.timeoutMs),
+        deadline,
       );
       if (!fastPathDecides(ranking, minConfidence)) return this.counted('deferred', null);
       const totalMs = Math.round((performance.now() - startedAt) * 10) / 10;
@@ -83,6 +84,14 @@ export class LocalClassifier {
         }),
       );
     } catch (error) {
+      if (deadline.aborted) {
+        // Usually the first message of a settings version, whose examples are being embedded.
+        this.logger.info(
+          { taskId: data.taskId },
+          'local intent classification timed out; inference classifies',
+        );
+        return this.counted('timeout', null);
+      }
       this.logger.warn(
         { err: error, taskId: data.taskId },
         'local intent classification failed; inference classifies',

@@ -12,9 +12,15 @@ class ScriptedEmbeddings implements Embeddings {
   calls = 0;
   failing = false;
 
-  embedQueries(texts: readonly string[]): Promise<number[][]> {
+  hanging = false;
+
+  embedQueries(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
     this.calls++;
     if (this.failing) return Promise.reject(new Error('fetch failed'));
+    if (this.hanging)
+      return new Promise((_, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason as Error)),
+      );
     return Promise.resolve(
       texts.map((text) => ['parcel', 'refund'].map((axis) => (text.includes(axis) ? 1 : 0) + 0.05)),
     );
@@ -94,6 +100,17 @@ describe('LocalClassifier', () => {
       [],
     );
     expect(await counted('failed')).toBe(1);
+  });
+
+  it('leaves the message to inference when the embeddings miss the deadline, and counts a timeout', async () => {
+    const { classifier, embeddings, counted } = setup(20);
+    embeddings.hanging = true;
+
+    expect(await classifier.settle('acme', [classifyRequest('my parcel is late')], INTENTS, 0.75)).toEqual(
+      [],
+    );
+    expect(await counted('timeout')).toBe(1);
+    expect(await counted('failed')).toBe(0);
   });
 
   it('ignores every other decision, and does nothing when switched off', async () => {
