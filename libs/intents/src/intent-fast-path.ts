@@ -58,6 +58,14 @@ export class IntentFastPath {
     return vector ? index.rank(vector) : null;
   }
 
+  /**
+   * Starts embedding a settings version's examples ahead of its first message (a conversation just
+   * started under it); a failure is forgotten, and the first message tries again.
+   */
+  prepare(key: IntentIndexKey, intents: readonly IntentDefinition[]): void {
+    this.indexFor(key, intents).catch(() => undefined);
+  }
+
   private indexFor(key: IntentIndexKey, intents: readonly IntentDefinition[]): Promise<IntentIndex> {
     const cacheKey = `${key.tenantId}\u0000${key.configVersion}`;
     const cached = this.indexes.get(cacheKey);

@@ -52,6 +52,8 @@ export class AdvanceConversationHandler {
       async (state) => {
         // The settings version the conversation started under, never the tenant's latest.
         const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
+        if (trigger.type === 'conversation.started.v2')
+          this.classifier.prepare(trigger.tenantId, contextOf(state).configVersion, policy.intents);
         // The timers' rows and the decision (its embeddings call, when it classifies) at once; both
         // are done before anything is appended.
         const [, decided] = await Promise.all([

@@ -42,6 +42,12 @@ export class LocalClassifier {
     });
   }
 
+  /** A conversation started under this settings version: its intent index is built before its first message. */
+  prepare(tenantId: string, configVersion: number, intents: IntentDefinitions): void {
+    if (this.settings.timeoutMs === 0) return;
+    this.fastPath.prepare({ tenantId, configVersion }, intents);
+  }
+
   /** The outcomes sessions settles itself for the classify requests among `decided` (often none). */
   async settle(
     tenantId: string,

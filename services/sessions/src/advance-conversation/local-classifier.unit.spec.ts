@@ -113,6 +113,17 @@ describe('LocalClassifier', () => {
     expect(await counted('failed')).toBe(0);
   });
 
+  it('embeds a settings version’s examples when a conversation starts, before its first message', async () => {
+    const { classifier, embeddings } = setup();
+
+    classifier.prepare('acme', 3, INTENTS);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(embeddings.calls).toBe(1); // the examples, as one batch
+    await classifier.settle('acme', [classifyRequest('my parcel is late')], INTENTS, 0.75);
+
+    expect(embeddings.calls).toBe(2); // only the message: the index was ready
+  });
+
   it('ignores every other decision, and does nothing when switched off', async () => {
     const { classifier, embeddings } = setup();
     const other: PendingEvent = {
