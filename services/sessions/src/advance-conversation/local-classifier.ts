@@ -14,6 +14,9 @@ export interface LocalClassifierSettings {
   timeoutMs: number;
 }
 
+/** Classifications kept for a decision taken again after a conflicting append. */
+const RECENT_TASKS = 1_000;
+
 /** What became of a message sessions tried to classify itself. */
 export type LocalOutcome = 'decided' | 'deferred' | 'timeout' | 'failed';
 
@@ -27,6 +30,8 @@ export type LocalOutcome = 'decided' | 'deferred' | 'timeout' | 'failed';
  */
 export class LocalClassifier {
   private readonly outcomes: Counter<'outcome'>;
+  /** The latest classifications by tenant and task id, oldest first out. */
+  private readonly recent = new Map<string, Promise<PendingEvent | null>>();
 
   constructor(
     private readonly fastPath: IntentFastPath,
@@ -58,9 +63,29 @@ export class LocalClassifier {
     if (this.settings.timeoutMs === 0) return [];
     const requests = decided.filter(isClassifyRequest);
     const settled = await Promise.all(
-      requests.map((request) => this.classify(tenantId, request, intents, minConfidence)),
+      requests.map((request) => this.classifyOnce(tenantId, request, intents, minConfidence)),
     );
     return settled.filter((outcome): outcome is PendingEvent => outcome !== null);
+  }
+
+  /**
+   * A decision is taken again when its append conflicts (retrieval appended the knowledge meanwhile):
+   * the classification it made is reused, not asked of the embeddings again. Keyed by tenant and
+   * task id (which derives from the message).
+   */
+  private classifyOnce(
+    tenantId: string,
+    request: ClassifyRequest,
+    intents: IntentDefinitions,
+    minConfidence: number,
+  ): Promise<PendingEvent | null> {
+    const key = `${tenantId}\u0000${request.data.taskId}`;
+    const known = this.recent.get(key);
+    if (known) return known;
+    const outcome = this.classify(tenantId, request, intents, minConfidence);
+    this.recent.set(key, outcome);
+    if (this.recent.size > RECENT_TASKS) this.recent.delete(this.recent.keys().next().value as string);
+    return outcome;
   }
 
   private async classify(

@@ -124,6 +124,20 @@ describe('LocalClassifier', () => {
     expect(embeddings.calls).toBe(2); // only the message: the index was ready
   });
 
+  it('classifies a message once when its decision is taken again (a conflicting append)', async () => {
+    const { classifier, embeddings, counted } = setup();
+    const request = classifyRequest('my parcel is late');
+
+    const first = await classifier.settle('acme', [request], INTENTS, 0.75);
+    const again = await classifier.settle('acme', [request], INTENTS, 0.75);
+
+    expect(again).toEqual(first);
+    expect(embeddings.calls).toBe(2); // the examples and the message, once each
+    expect(await counted('decided')).toBe(1);
+    await classifier.settle('globex', [request], INTENTS, 0.75); // another tenant's: its own
+    expect(await counted('decided')).toBe(2);
+  });
+
   it('ignores every other decision, and does nothing when switched off', async () => {
     const { classifier, embeddings } = setup();
     const other: PendingEvent = {
