@@ -60,16 +60,3 @@ export function validateStoredEvent(json: unknown): StoredParseResult {
   }
   return { ok: true, event: event.data };
 }
-
-/** Whether `type` names an event type of any published version. */
-export function isKnownEventType(type: string): boolean {
-  return KNOWN_TYPES.has(type);
-}
-
-/** For producers: throws if an event we are about to publish does not match its own schema. */
-export function assertValidEvent(json: unknown): StoredEvent {
-  const result = validateStoredEvent(json);
-  if (!result.ok)
-    throw new Error(`refusing to publish an invalid event (${result.reason}): ${result.detail}`);
-  return result.event;
-}

@@ -4,7 +4,6 @@ import {
   MAX_STREAM_SEQUENCE,
   TOPIC_OF_KIND,
   kindOfType,
-  isKnownEventType,
   upcast,
   type EngineEvent,
   type EventsOfKind,
@@ -49,15 +48,15 @@ export interface StoredEventRow {
  * A type no version of the contracts knows still reads as a corrupted stream.
  */
 export function rowToStored(row: StoredEventRow): StoredEvent {
-  if (!isKnownEventType(row.type)) {
+  const kind = kindOfType(row.type);
+  if (!kind) {
     throw new AppError('stream-corrupted', `stored event ${row.event_id} has an unknown type ${row.type}`);
   }
-  const kind = kindOfType(row.type);
   return {
     eventId: row.event_id,
     type: row.type,
     tenantId: row.tenant_id,
-    ...(kind ? streamIdField(kind, row.stream_id) : { conversationId: row.stream_id }),
+    ...streamIdField(kind, row.stream_id),
     sequence: Number(row.sequence),
     occurredAt: row.occurred_at.toISOString(),
     causationId: row.causation_id,

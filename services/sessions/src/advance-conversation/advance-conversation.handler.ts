@@ -51,9 +51,10 @@ export class AdvanceConversationHandler {
       causation,
       async (state) => {
         // The settings version the conversation started under, never the tenant's latest.
-        const policy = await this.policyAt(trigger.tenantId, contextOf(state).configVersion);
+        const { configVersion } = contextOf(state);
+        const policy = await this.policyAt(trigger.tenantId, configVersion);
         if (trigger.type === 'conversation.started.v2')
-          this.classifier.prepare(trigger.tenantId, contextOf(state).configVersion, policy.intents);
+          this.classifier.prepare(trigger.tenantId, configVersion, policy.intents);
         // The timers' rows and the decision (its embeddings call, when it classifies) at once; both
         // are done before anything is appended.
         const [, decided] = await Promise.all([
