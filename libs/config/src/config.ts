@@ -38,6 +38,18 @@ export const CommonConfig = {
 /** The common settings as a service receives them, parsed. */
 export type CommonSettings = z.output<z.ZodObject<typeof CommonConfig>>;
 
+/**
+ * The embeddings server (OpenAI-compatible /v1/embeddings), for the services that embed text: sessions
+ * and inference (the intent fast path), retrieval (knowledge search and indexing). One server for all.
+ */
+export const EmbeddingsConfig = {
+  EMBEDDINGS_BASE_URL: z.url(),
+  EMBEDDINGS_MODEL: z.string().min(1),
+  EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
+};
+
+export type EmbeddingsSettings = z.output<z.ZodObject<typeof EmbeddingsConfig>>;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);

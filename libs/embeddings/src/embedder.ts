@@ -1,3 +1,4 @@
+import type { EmbeddingsSettings } from '@libs/config';
 /** What a service needs to embed texts; `Embedder` is the one adapter, tests script their own. */
 export interface Embeddings {
   readonly model: string;
@@ -33,6 +34,16 @@ const BATCH = 32;
 export class Embedder implements Embeddings {
   private readonly url: string;
   private readonly timeoutMs: number;
+
+  /** The adapter a service's validated settings describe (`EmbeddingsConfig` in @libs/config). */
+  static fromSettings(settings: EmbeddingsSettings, dimensions?: number): Embedder {
+    return new Embedder({
+      baseUrl: settings.EMBEDDINGS_BASE_URL,
+      apiKey: settings.EMBEDDINGS_API_KEY,
+      model: settings.EMBEDDINGS_MODEL,
+      ...(dimensions === undefined ? {} : { dimensions }),
+    });
+  }
 
   constructor(private readonly options: EmbedderOptions) {
     this.url = `${options.baseUrl.replace(/\/$/, '')}/embeddings`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CommonConfig } from '@libs/config';
+import { CommonConfig, EmbeddingsConfig } from '@libs/config';
 
 /** Optional, and unset when empty: compose passes `${VAR:-}` through as ''. */
 function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
@@ -42,10 +42,8 @@ export const InferenceConfigSchema = z
     /** Streamed tokens are batched into one chunk event per interval or size, whichever comes first. */
     CHUNK_FLUSH_MS: z.coerce.number().int().min(10).default(150),
     CHUNK_MAX_CHARS: z.coerce.number().int().min(1).default(120),
-    /** OpenAI-compatible /v1/embeddings for the intent fast path (the same server retrieval uses). */
-    EMBEDDINGS_BASE_URL: z.url(),
-    EMBEDDINGS_MODEL: z.string().min(1),
-    EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
+    /** The intent fast path's embeddings (the same server sessions and retrieval use). */
+    ...EmbeddingsConfig,
     /** Deadline for one model task (intent, slots, summary); a slower one is recorded as model-timeout. */
     /** How often a tenant's word list is checked for a new version (one lookup per tenant at most this often). */
     CONTENT_FILTER_REFRESH_MS: z.coerce.number().int().min(0).default(2_000),

@@ -145,12 +145,7 @@ export class InferenceModule {
         },
         {
           provide: Embedder,
-          useFactory: () =>
-            new Embedder({
-              baseUrl: config.EMBEDDINGS_BASE_URL,
-              apiKey: config.EMBEDDINGS_API_KEY,
-              model: config.EMBEDDINGS_MODEL,
-            }),
+          useFactory: () => Embedder.fromSettings(config),
         },
         {
           provide: IntentFastPath,

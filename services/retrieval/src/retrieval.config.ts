@@ -1,14 +1,12 @@
 import { z } from 'zod';
-import { CommonConfig } from '@libs/config';
+import { CommonConfig, EmbeddingsConfig } from '@libs/config';
 
 export const RetrievalConfigSchema = z.object({
   ...CommonConfig,
   RETRIEVAL_PORT: z.coerce.number().int().default(3003),
   ELASTICSEARCH_URL: z.url(),
   MILVUS_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'host:port'),
-  EMBEDDINGS_BASE_URL: z.url(),
-  EMBEDDINGS_API_KEY: z.string().default('none'),
-  EMBEDDINGS_MODEL: z.string().min(1),
+  ...EmbeddingsConfig,
   EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(1),
   /** The Elasticsearch index and the Milvus collection holding every tenant's chunks. */
   KNOWLEDGE_INDEX: z

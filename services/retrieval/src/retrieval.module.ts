@@ -109,13 +109,7 @@ export class RetrievalModule {
         },
         {
           provide: Embedder,
-          useFactory: () =>
-            new Embedder({
-              baseUrl: config.EMBEDDINGS_BASE_URL,
-              apiKey: config.EMBEDDINGS_API_KEY,
-              model: config.EMBEDDINGS_MODEL,
-              dimensions: config.EMBEDDINGS_DIMENSIONS,
-            }),
+          useFactory: () => Embedder.fromSettings(config, config.EMBEDDINGS_DIMENSIONS),
         },
         {
           provide: BackendBreakers,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CommonConfig } from '@libs/config';
+import { CommonConfig, EmbeddingsConfig } from '@libs/config';
 
 export const SessionsConfigSchema = z.object({
   ...CommonConfig,
@@ -24,9 +24,7 @@ export const SessionsConfigSchema = z.object({
   /** How long a turn waits for retrieval's knowledge before it goes on without (a timer, so an event). */
   KNOWLEDGE_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   /** The embeddings server sessions classifies messages with (the same one inference uses). */
-  EMBEDDINGS_BASE_URL: z.url(),
-  EMBEDDINGS_MODEL: z.string().min(1),
-  EMBEDDINGS_API_KEY: z.string().min(1).default('none'),
+  ...EmbeddingsConfig,
   /**
    * How long a message's decision waits for the embeddings fast path before leaving the message to
    * inference; 0: sessions never classifies, inference always does (one more Kafka round trip a turn).

@@ -67,13 +67,9 @@ export class SessionsModule {
           provide: LocalClassifier,
           inject: [Metrics, PINO_LOGGER],
           useFactory: (metrics: Metrics, logger: Logger) => {
-            const embeddings = new Embedder({
-              baseUrl: config.EMBEDDINGS_BASE_URL,
-              apiKey: config.EMBEDDINGS_API_KEY,
-              model: config.EMBEDDINGS_MODEL,
-            });
+            const fastPath = new IntentFastPath(Embedder.fromSettings(config));
             const settings = { timeoutMs: config.LOCAL_CLASSIFY_TIMEOUT_MS };
-            return new LocalClassifier(new IntentFastPath(embeddings), settings, metrics, logger);
+            return new LocalClassifier(fastPath, settings, metrics, logger);
           },
         },
         AdvanceConversationHandler,
