@@ -217,7 +217,13 @@ function applyExtracted(
     // The model fills gaps; it never overrides what the customer's own words gave (patterns do that).
     if (offered === undefined || offered === null || context.slots[slot.name] !== undefined) continue;
     if (entry.rejectedSlots.includes(slot.name)) continue;
-    const checked = validateSlotValue(slot.type, offered, entry.occurredAt);
+    // A small model may hand back another slot's value (the order number as the refund reason).
+    const heldElsewhere = Object.entries(context.slots).some(
+      ([name, filled]) => name !== slot.name && String(filled.value) === String(offered).trim(),
+    );
+    const checked = heldElsewhere
+      ? ({ ok: false, reason: 'invalid-value' } as const)
+      : validateSlotValue(slot.type, offered, entry.occurredAt);
     const eventId = DerivedIds.slotEvent(entry.messageId, slot.name);
     const base = {
       messageId: entry.messageId,

@@ -66,6 +66,21 @@ describe('the dialogue', () => {
       );
     });
 
+    it('when the model offers another slot’s value for a free-text slot (the order number as the reason), then it is rejected and the bot asks', () => {
+      const given = new Dialogue().start();
+      const first = given.say(`我要退款，订单号${ORDER}`);
+
+      given.classify(first.data.messageId, 'refund').extracted(first.data.messageId, { reason: ORDER });
+
+      expect(given.lastOf('conversation.slot-rejected.v1').data).toMatchObject({
+        slot: 'reason',
+        value: ORDER,
+        reason: 'invalid-value',
+      });
+      expect(given.lastOf('conversation.bot-message-sent.v1').data).toMatchObject({ slot: 'reason' });
+      expect(contextOf(given.state).slots['reason']).toBeUndefined();
+    });
+
     it('when the intent has slots, then the patterns fill what the text holds and the model is asked for free text', () => {
       const given = new Dialogue().start();
       const message = given.say(`我要退款，订单号${ORDER}`);
