@@ -67,7 +67,7 @@ export class OutboxRelay {
         this.logger.error({ err: error }, 'outbox relay failed; reconnecting');
         await this.disconnect();
       }
-      await this.idle.wait(pollIntervalMs);
+      if (this.running) await this.idle.wait(pollIntervalMs); // stopped during a round: no sleep first
     }
   }
 
