@@ -33,6 +33,7 @@ import {
   createTestKafka,
   envelopeOf,
   messageReceived,
+  holdsFor,
   started,
   waitFor,
   type TestKafka,
@@ -295,6 +296,53 @@ describe('KafkaEventServer with a real Kafka', () => {
       t.dlq.messages.length >= 1 ? t.dlq.messages : undefined,
     );
     expect(letters.map((letter) => letter.headers[DEAD_LETTER_HEADERS.reason])).toEqual(['malformed-json']);
+  });
+
+  it('passes a message by, unparsed, when its tenant and key are of no interest here, and takes the others', async () => {
+    const t = await setup();
+    const watched = randomUUID();
+    const unwatched = randomUUID();
+    const handled: string[] = [];
+    const server = await t.startServer(async (event) => {
+      handled.push(`${event.tenantId}/${event.conversationId}/${event.data.text}`);
+    });
+    server.passByUnless((tenantId, key) => tenantId === 'acme' && key === watched);
+
+    const otherTenant = envelopeOf(
+      messageReceived('same conversation id, other tenant'),
+      watched,
+      2,
+      'globex',
+    );
+    const unwatchedEvent = envelopeOf(messageReceived('nobody watches'), unwatched, 2);
+    const watchedEvent = envelopeOf(messageReceived('watched'), watched, 2);
+    // All in one partition, the watched one last: when it is handled, the others were taken before it.
+    await kafka.produceRaw(t.topic, [
+      // Not parsed: a conversation nobody here watches (its bytes would not even parse).
+      {
+        key: unwatched,
+        value: '{"not": "parsed',
+        partition: 0,
+        headers: { [EVENT_HEADERS.type]: MESSAGE_RECEIVED, [EVENT_HEADERS.tenantId]: 'acme' },
+      },
+      ...[unwatchedEvent, otherTenant, watchedEvent].map((event) => ({
+        key: event.conversationId,
+        value: JSON.stringify(event),
+        partition: 0,
+        headers: {
+          [EVENT_HEADERS.type]: MESSAGE_RECEIVED,
+          [EVENT_HEADERS.tenantId]: event.tenantId,
+          [EVENT_HEADERS.eventId]: event.eventId,
+        },
+      })),
+    ]);
+
+    await waitFor('the watched conversation to be handled', () => handled.length >= 1);
+    await holdsFor('nothing else handled', () => handled.length === 1, { durationMs: 500 });
+    expect(handled).toEqual([`acme/${watched}/watched`]);
+    expect(t.outcomeOf(unwatchedEvent.eventId)).toEqual(['ignored']);
+    expect(t.outcomeOf(otherTenant.eventId)).toEqual(['ignored']);
+    expect(t.dlq.messages).toHaveLength(0);
   });
 
   it('dead-letters an event whose handler fails with a non-retryable AppError, without retrying, and goes on', async () => {

@@ -95,6 +95,9 @@ export interface KafkaEventServerOptions {
   open?: (event: StoredEvent) => Promise<StoredEvent>;
 }
 
+/** Whether a message, by its `tenant-id` header and its key (a conversation's id), is of use here. */
+export type MessageInterest = (tenantId: string | undefined, key: string | null) => boolean;
+
 /** Where one message stands in the retry loop, for the dead letter's headers. */
 interface FailureRecord {
   reason: string;
@@ -126,9 +129,18 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private readonly keyTails = new Map<string, Promise<unknown>>();
   private readonly slotWaiters: Array<() => void> = [];
   private commits: Promise<void> = Promise.resolve();
+  private interest: MessageInterest | null = null;
 
   constructor(private readonly options: KafkaEventServerOptions) {
     super();
+  }
+
+  /**
+   * From now on, a message this service has no use for by its headers and key alone (the gateway: a
+   * conversation nobody here watches) is passed by without being parsed, like an unhandled type.
+   */
+  passByUnless(interest: MessageInterest): void {
+    this.interest = interest;
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -364,6 +376,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     if (headerType !== undefined && !this.messageHandlers.has(headerType)) {
       const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
       onHandled({ type: headerType, eventId }, 'ignored');
+      return 'passed';
+    }
+    if (
+      this.interest &&
+      !this.interest(message.headers?.[EVENT_HEADERS.tenantId]?.toString(), message.key?.toString() ?? null)
+    ) {
+      const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
+      onHandled({ type: headerType ?? typeHeader ?? 'unknown', eventId }, 'ignored');
       return 'passed';
     }
     const parsed = parseStoredEvent(message.value);

@@ -27,6 +27,29 @@ interface Subscription {
   backlog: ConversationEvent[] | null;
 }
 
+/** The conversations this gateway's sockets subscribe to, by tenant: Kafka messages of others are passed by. */
+class WatchedConversations {
+  private readonly watchers = new Map<string, Set<Client>>();
+
+  add(client: Client, conversationId: string): void {
+    const key = watchKey(client.tenant.id, conversationId);
+    const clients = this.watchers.get(key) ?? new Set<Client>();
+    clients.add(client);
+    this.watchers.set(key, clients);
+  }
+
+  remove(client: Client, conversationId: string): void {
+    const key = watchKey(client.tenant.id, conversationId);
+    const clients = this.watchers.get(key);
+    clients?.delete(client);
+    if (clients?.size === 0) this.watchers.delete(key);
+  }
+
+  has(tenantId: string, conversationId: string): boolean {
+    return this.watchers.has(watchKey(tenantId, conversationId));
+  }
+}
+
 interface Client {
   socket: WebSocket;
   /** Kept to re-check it: a socket outlives the key's revocation otherwise. */
@@ -44,6 +67,7 @@ interface Client {
 export class ConversationUpdates implements OnApplicationShutdown {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly clients = new Set<Client>();
+  private readonly watched = new WatchedConversations();
   private heartbeat: NodeJS.Timeout | null = null;
   private keyCheck: NodeJS.Timeout | null = null;
   /** A slow database must not stack up re-checks. */
@@ -64,6 +88,11 @@ export class ConversationUpdates implements OnApplicationShutdown {
     this.heartbeat = setInterval(() => this.sweep(), 30_000);
     // REST sees a revocation once the cached key expires; open sockets are re-checked as often.
     this.keyCheck = setInterval(() => void this.recheckKeys(), Math.max(this.keyCacheTtlMs, 1_000));
+  }
+
+  /** True when a socket here subscribes to the conversation (its events are wanted from Kafka). */
+  watches(tenantId: string, conversationId: string): boolean {
+    return this.watched.has(tenantId, conversationId);
   }
 
   /** Called for every event consumed from Kafka. */
@@ -110,7 +139,10 @@ export class ConversationUpdates implements OnApplicationShutdown {
     const client: Client = { socket, apiKey, tenant, subscriptions: new Map(), alive: true };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
-    socket.on('close', () => this.clients.delete(client));
+    socket.on('close', () => {
+      this.clients.delete(client);
+      for (const conversationId of client.subscriptions.keys()) this.watched.remove(client, conversationId);
+    });
     socket.on('error', (error) => this.logger.warn({ err: error }, 'websocket error'));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       this.received(client, data, isBinary).catch((error: unknown) => {
@@ -136,8 +168,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
       case 'ping':
         return send(client.socket, { type: 'pong' });
       case 'unsubscribe':
-        client.subscriptions.delete(frame.data.conversationId);
-        return;
+        return this.unsubscribe(client, frame.data.conversationId);
       case 'subscribe':
         return this.subscribe(client, frame.data.conversationId, frame.data.afterSequence);
       default: {
@@ -156,11 +187,12 @@ export class ConversationUpdates implements OnApplicationShutdown {
     // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
     const subscription: Subscription = { ref, lastSequence: 0, state: initialState(), backlog: [] };
     client.subscriptions.set(conversationId, subscription);
+    this.watched.add(client, conversationId);
     // One read serves both the state sent on subscribe and the events replayed after `afterSequence`.
     const events = await this.store.read('conversation', streamRef(ref));
     const state = fold(events);
     if (state.version === 0) {
-      client.subscriptions.delete(conversationId);
+      this.unsubscribe(client, conversationId);
       return send(client.socket, {
         type: 'error',
         code: 'conversation-not-found',
@@ -170,7 +202,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
     }
     if (afterSequence !== undefined && afterSequence > state.version) {
       // Accepting it would skip every event up to afterSequence, live ones included: silence.
-      client.subscriptions.delete(conversationId);
+      this.unsubscribe(client, conversationId);
       return send(client.socket, {
         type: 'error',
         code: 'validation-failed',
@@ -188,6 +220,11 @@ export class ConversationUpdates implements OnApplicationShutdown {
       await this.deliver(client, subscription, subscription.backlog.shift() as ConversationEvent);
     }
     subscription.backlog = null;
+  }
+
+  private unsubscribe(client: Client, conversationId: string): void {
+    client.subscriptions.delete(conversationId);
+    this.watched.remove(client, conversationId);
   }
 
   /** Sends an event once, in order, then the state it leads to (not after chunks, which change nothing). */
@@ -245,6 +282,10 @@ export class ConversationUpdates implements OnApplicationShutdown {
       client.socket.ping();
     }
   }
+}
+
+function watchKey(tenantId: string, conversationId: string): string {
+  return `${tenantId}\u0000${conversationId}`;
 }
 
 function rawText(data: RawData): string {

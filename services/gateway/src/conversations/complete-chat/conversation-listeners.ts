@@ -24,6 +24,11 @@ export class ConversationListeners {
     };
   }
 
+  /** True while a call waits on the conversation (its events are wanted from Kafka). */
+  has(tenantId: string, conversationId: string): boolean {
+    return this.listeners.has(keyOf(tenantId, conversationId));
+  }
+
   dispatch(event: ConversationEvent): void {
     const set = this.listeners.get(keyOf(event.tenantId, event.conversationId));
     if (!set) return;
