@@ -48,6 +48,11 @@ class WatchedConversations {
   has(tenantId: string, conversationId: string): boolean {
     return this.watchers.has(watchKey(tenantId, conversationId));
   }
+
+  /** The sockets subscribed to the conversation, as a copy (delivering may change them). */
+  clientsOf(tenantId: string, conversationId: string): Client[] {
+    return [...(this.watchers.get(watchKey(tenantId, conversationId)) ?? [])];
+  }
 }
 
 interface Client {
@@ -97,10 +102,8 @@ export class ConversationUpdates implements OnApplicationShutdown {
 
   /** Called for every event consumed from Kafka. */
   async dispatch(event: ConversationEvent): Promise<void> {
-    const listeners = [...this.clients].filter(
-      (client) => client.tenant.id === event.tenantId && client.subscriptions.has(event.conversationId),
-    );
-    for (const client of listeners) {
+    // Looked up by conversation, not by scanning every open socket.
+    for (const client of this.watched.clientsOf(event.tenantId, event.conversationId)) {
       const subscription = client.subscriptions.get(event.conversationId);
       if (!subscription) continue;
       if (subscription.backlog) {
