@@ -4,7 +4,7 @@ import { createFixedLatencyServer, type Concurrency, type RequestStat } from './
 
 /** The fixed-latency server as the inference service reads it: through the `openai` client. */
 describe('fixed-latency model server', () => {
-  const { server, stats, embeddingStats, concurrency } = createFixedLatencyServer({
+  const { server, stats, embeddingStats } = createFixedLatencyServer({
     ttftMs: 5,
     tokensPerSecond: 1000,
     replyTokens: 6,
@@ -85,14 +85,34 @@ describe('fixed-latency model server', () => {
   });
 
   it('counts the completions open at once, the most since the last reset', async () => {
-    const ask = (key: string) =>
-      client.chat.completions.create({ model: 'fixed-latency', messages: [{ role: 'user', content: key }] });
-    await Promise.all(['a', 'b', 'c'].map(ask));
-    expect(concurrency.max).toBe(3);
-    await ask('d');
-    expect(concurrency.max).toBe(3);
-    await fetch(`${baseUrl}/stats`, { method: 'DELETE' });
-    await ask('e');
-    expect(concurrency.max).toBe(1);
+    // A server of its own whose replies take a second: three asked at once are open together even on a
+    // loaded machine (with the suite's 11 ms replies, one could end before the third arrived).
+    const slow = createFixedLatencyServer({
+      ttftMs: 1_000,
+      tokensPerSecond: 1000,
+      replyTokens: 2,
+      model: 'fixed-latency',
+      embeddingMs: 2,
+      embeddingDimensions: 64,
+    });
+    await new Promise<void>((resolve) => slow.server.listen(0, '127.0.0.1', resolve));
+    try {
+      const slowUrl = `http://127.0.0.1:${(slow.server.address() as AddressInfo).port}`;
+      const slowClient = new OpenAI({ baseURL: `${slowUrl}/v1`, apiKey: 'none', maxRetries: 0 });
+      const ask = (key: string) =>
+        slowClient.chat.completions.create({
+          model: 'fixed-latency',
+          messages: [{ role: 'user', content: key }],
+        });
+      await Promise.all(['a', 'b', 'c'].map(ask));
+      expect(slow.concurrency.max).toBe(3);
+      await ask('d');
+      expect(slow.concurrency.max).toBe(3);
+      await fetch(`${slowUrl}/stats`, { method: 'DELETE' });
+      await ask('e');
+      expect(slow.concurrency.max).toBe(1);
+    } finally {
+      await new Promise((resolve) => slow.server.close(resolve));
+    }
   });
 });
