@@ -55,7 +55,7 @@ export class CheckpointedSubscription {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.idle.interrupt();
+    this.idle.close();
     await this.loop;
   }
 

@@ -41,7 +41,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.idle.interrupt();
+    this.idle.close();
     await this.loop;
     await this.reader.close();
   }
@@ -67,7 +67,7 @@ export class OutboxRelay {
         this.logger.error({ err: error }, 'outbox relay failed; reconnecting');
         await this.disconnect();
       }
-      if (this.running) await this.idle.wait(pollIntervalMs); // stopped during a round: no sleep first
+      await this.idle.wait(pollIntervalMs);
     }
   }
 

@@ -41,7 +41,7 @@ export class ChannelDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.idle.interrupt();
+    this.idle.close();
     await this.loop;
   }
 
