@@ -14,10 +14,10 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { TOPICS, EVENT_HEADERS } from '@contracts';
 import { OutboxReader, PostgresEventStore } from '@libs/event-store';
 import { KafkaPublisher, OutboxRelay, type Publication } from '@libs/messaging';
 import { percentile } from '../tools/percentile';
+import { startArrivals, type Arrivals } from './arrivals';
 import {
   createTenantWithKey,
   createTestDatabase,
@@ -59,43 +59,25 @@ async function main(): Promise<void> {
   const kafka = await createTestKafka('bench-hop');
   const publisher = new TimedPublisher(kafka.kafka, kafka.prefix);
   const relay = new OutboxRelay(new OutboxReader(db.url, 'bench-hop-relay'), publisher, kafka.logger);
-  const consumer = kafka.kafka.consumer({
-    groupId: `${kafka.prefix}bench-hop`,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 1_000,
-    allowAutoTopicCreation: false,
-  });
-  const arrived = new Map<string, () => void>();
+  let arrivals: Arrivals | null = null;
   try {
     await kafka.ensureTopics();
     await createTenantWithKey(db.dataSource, 'bench');
     const store = new PostgresEventStore(db.dataSource);
     await publisher.connect();
     relay.start();
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${kafka.prefix}${TOPICS.conversationEvents}`, fromBeginning: true });
-    await consumer.run({
-      autoCommitThreshold: 1,
-      eachMessage: async ({ message }) => {
-        const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString();
-        if (eventId) arrived.get(eventId)?.();
-        await Promise.resolve();
-      },
-    });
+    const consumer = await startArrivals(kafka, 'bench-hop', { autoCommitThreshold: 1 });
+    arrivals = consumer;
 
     const conversationId = randomUUID();
     let version = 0;
     const appendAndWait = async () => {
       const event = version === 0 ? started() : messageReceived(`hop ${version}`);
-      const received = new Promise<number>((resolve) =>
-        arrived.set(event.eventId, () => resolve(performance.now())),
-      );
+      const received = consumer.next(event.eventId);
       const t0 = performance.now();
       await store.append(target('bench', conversationId, version), [event]);
       const t1 = performance.now();
       const handled = await received;
-      arrived.delete(event.eventId);
       version++;
       const produced = publisher.started.get(event.eventId)!;
       const acknowledged = await publisher.acknowledged.get(event.eventId)!;
@@ -126,7 +108,7 @@ async function main(): Promise<void> {
       console.log(`| ${stage} | ${f(50)} | ${f(95)} | ${f(99)} |`);
     }
   } finally {
-    await consumer.disconnect();
+    await arrivals?.stop();
     await relay.stop();
     await publisher.disconnect();
     await kafka.drop();

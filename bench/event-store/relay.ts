@@ -12,10 +12,10 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { TOPICS, EVENT_HEADERS, type PendingEvent } from '@contracts';
 import { OutboxReader, PostgresEventStore } from '@libs/event-store';
 import { KafkaPublisher, OutboxRelay } from '@libs/messaging';
 import { percentile } from '../tools/percentile';
+import { startArrivals, type Arrivals } from './arrivals';
 import {
   createTenantWithKey,
   createTestDatabase,
@@ -44,56 +44,42 @@ async function main(): Promise<void> {
   const publisher = new KafkaPublisher(kafka.kafka, kafka.prefix);
   const newRelay = () =>
     new OutboxRelay(new OutboxReader(db.url, 'bench-relay'), publisher, kafka.logger, { batchSize: 500 });
-  const consumer = kafka.kafka.consumer({
-    groupId: `${kafka.prefix}bench-relay`,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 1_000,
-    allowAutoTopicCreation: false,
-  });
-  /** When each event reached the consumer; waiters by event id. */
-  const arrived = new Map<string, () => void>();
-  let consumed = 0;
+  let arrivals: Arrivals | null = null;
   let relay: OutboxRelay | null = null;
   try {
     await kafka.ensureTopics();
     await createTenantWithKey(db.dataSource, 'bench');
     const store = new PostgresEventStore(db.dataSource);
     await publisher.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${kafka.prefix}${TOPICS.conversationEvents}`, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        consumed++;
-        const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString();
-        if (eventId) arrived.get(eventId)?.();
-        await Promise.resolve();
-      },
-    });
+    const consumer = await startArrivals(kafka, 'bench-relay');
+    arrivals = consumer;
 
     // Backlog: appended by 8 writers with no relay running.
     const conversations = Array.from({ length: CONVERSATIONS }, () => randomUUID());
     const versions = new Map<string, number>(conversations.map((id) => [id, 0]));
-    const appendTo = async (conversationId: string): Promise<PendingEvent> => {
+    /** The conversation's next event and the version it follows. */
+    const nextOf = (conversationId: string) => {
       const version = versions.get(conversationId)!;
-      const event = version === 0 ? started() : messageReceived(`relay ${version}`);
       versions.set(conversationId, version + 1);
-      await store.append(target('bench', conversationId, version), [event]);
-      return event;
+      return { version, event: version === 0 ? started() : messageReceived(`relay ${version}`) };
     };
-    let next = 0;
+    // Each writer appends to conversations of its own: a conversation's appends never race.
+    let appended = 0;
     await Promise.all(
       Array.from({ length: 8 }, async (_, writer) => {
-        while (next < backlog) {
-          next++;
-          await appendTo(conversations[(next * 8 + writer) % CONVERSATIONS]!);
+        const own = conversations.filter((_, index) => index % 8 === writer);
+        for (let turn = 0; appended < backlog; turn++) {
+          appended++;
+          const conversationId = own[turn % own.length]!;
+          const { version, event } = nextOf(conversationId);
+          await store.append(target('bench', conversationId, version), [event]);
         }
       }),
     );
     const drainStart = performance.now();
     relay = newRelay();
     relay.start();
-    while (consumed < backlog) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (consumer.count() < backlog) await new Promise((resolve) => setTimeout(resolve, 5));
     const drainMs = performance.now() - drainStart;
     console.log(
       `backlog: ${backlog} events on Kafka in ${drainMs.toFixed(0)} ms, ${Math.round((backlog / drainMs) * 1000)} events/s`,
@@ -110,16 +96,11 @@ async function main(): Promise<void> {
         while (remaining > 0) {
           remaining--;
           const conversationId = own[turn++ % own.length]!;
-          const version = versions.get(conversationId)!;
-          const event = messageReceived(`live ${version}`);
-          const received = new Promise<number>((resolve) =>
-            arrived.set(event.eventId, () => resolve(performance.now())),
-          );
-          versions.set(conversationId, version + 1);
+          const { version, event } = nextOf(conversationId);
+          const received = consumer.next(event.eventId);
           await store.append(target('bench', conversationId, version), [event]);
-          const appended = performance.now();
-          lags.push((await received) - appended);
-          arrived.delete(event.eventId);
+          const returned = performance.now();
+          lags.push((await received) - returned);
         }
       }),
     );
@@ -131,7 +112,7 @@ async function main(): Promise<void> {
         `append returned -> consumer has it: p50 ${f(50)} / p95 ${f(95)} / p99 ${f(99)} ms`,
     );
   } finally {
-    await consumer.disconnect();
+    await arrivals?.stop();
     await relay?.stop();
     await publisher.disconnect();
     await kafka.drop();

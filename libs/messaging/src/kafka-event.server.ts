@@ -368,22 +368,23 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const context: EventContext = { topic, partition, offset: message.offset };
     const redriveGroup = message.headers?.[REDRIVE_HEADERS.group]?.toString();
     if (redriveGroup !== undefined && redriveGroup !== groupId) return 'passed';
-    // The type header says whether this service handles the event at all: most of a conversation's
-    // events (reply chunks above all) concern one or two of the services that read its topic, and the
-    // others pass them by without parsing and validating them. A message without the header is parsed.
+    // The headers say whether this service handles the event at all: most of a conversation's events
+    // (reply chunks above all) concern one or two of the services that read its topic, and the others
+    // pass them by without parsing and validating them; so does a service with no interest in the
+    // message's tenant and key (passByUnless). A message without the type header is parsed.
     const typeHeader = message.headers?.[EVENT_HEADERS.type]?.toString();
     const headerType = typeHeader === undefined ? undefined : currentTypeOf(typeHeader);
-    if (headerType !== undefined && !this.messageHandlers.has(headerType)) {
-      const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
-      onHandled({ type: headerType, eventId }, 'ignored');
-      return 'passed';
-    }
+    const unhandledType = headerType !== undefined && !this.messageHandlers.has(headerType);
     if (
-      this.interest &&
-      !this.interest(message.headers?.[EVENT_HEADERS.tenantId]?.toString(), message.key?.toString() ?? null)
+      unhandledType ||
+      (this.interest &&
+        !this.interest(
+          message.headers?.[EVENT_HEADERS.tenantId]?.toString(),
+          message.key?.toString() ?? null,
+        ))
     ) {
       const eventId = message.headers?.[EVENT_HEADERS.eventId]?.toString() ?? '';
-      onHandled({ type: headerType ?? typeHeader ?? 'unknown', eventId }, 'ignored');
+      onHandled({ type: headerType ?? 'unknown', eventId }, 'ignored');
       return 'passed';
     }
     const parsed = parseStoredEvent(message.value);

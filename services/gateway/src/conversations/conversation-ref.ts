@@ -12,3 +12,8 @@ export function conversationRef(tenant: Tenant, conversationId: string): Convers
   if (!ConversationIdSchema.safeParse(conversationId).success) throw new AppError('conversation-not-found');
   return { tenantId: tenant.id, conversationId };
 }
+
+/** One string for a tenant's conversation, for in-memory maps (ids never hold a NUL). */
+export function conversationKey(tenantId: string, conversationId: string): string {
+  return `${tenantId}\u0000${conversationId}`;
+}

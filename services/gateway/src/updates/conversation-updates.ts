@@ -8,6 +8,7 @@ import { evolve, fold, initialState, toView, type ConversationState } from '@lib
 import { ConversationStreams, EventStore, streamRef, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, PrincipalResolver, bearerToken } from '../auth';
+import { conversationKey } from '../conversations/conversation-ref';
 
 export const WS_PATH = '/v1/ws';
 
@@ -32,26 +33,26 @@ class WatchedConversations {
   private readonly watchers = new Map<string, Set<Client>>();
 
   add(client: Client, conversationId: string): void {
-    const key = watchKey(client.tenant.id, conversationId);
+    const key = conversationKey(client.tenant.id, conversationId);
     const clients = this.watchers.get(key) ?? new Set<Client>();
     clients.add(client);
     this.watchers.set(key, clients);
   }
 
   remove(client: Client, conversationId: string): void {
-    const key = watchKey(client.tenant.id, conversationId);
+    const key = conversationKey(client.tenant.id, conversationId);
     const clients = this.watchers.get(key);
     clients?.delete(client);
     if (clients?.size === 0) this.watchers.delete(key);
   }
 
   has(tenantId: string, conversationId: string): boolean {
-    return this.watchers.has(watchKey(tenantId, conversationId));
+    return this.watchers.has(conversationKey(tenantId, conversationId));
   }
 
   /** The sockets subscribed to the conversation, as a copy (delivering may change them). */
   clientsOf(tenantId: string, conversationId: string): Client[] {
-    return [...(this.watchers.get(watchKey(tenantId, conversationId)) ?? [])];
+    return [...(this.watchers.get(conversationKey(tenantId, conversationId)) ?? [])];
   }
 }
 
@@ -285,10 +286,6 @@ export class ConversationUpdates implements OnApplicationShutdown {
       client.socket.ping();
     }
   }
-}
-
-function watchKey(tenantId: string, conversationId: string): string {
-  return `${tenantId}\u0000${conversationId}`;
 }
 
 function rawText(data: RawData): string {
