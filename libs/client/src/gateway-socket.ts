@@ -31,11 +31,46 @@ export interface WaitOptions {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** Nothing matching arrived in time (the socket is still open). */
+/** Nothing matching arrived in time (the socket is still open); the message says what did arrive. */
 export class FrameTimeoutError extends Error {
-  constructor(timeoutMs: number, frames: number) {
-    super(`no matching frame within ${timeoutMs} ms (${frames} frames so far)`);
+  constructor(timeoutMs: number, received: readonly ReceivedFrame[]) {
+    super(
+      `no matching frame within ${timeoutMs} ms (${received.length} frames so far: ${describeFrames(received)})`,
+    );
     this.name = 'FrameTimeoutError';
+  }
+}
+
+/** The frames' kinds in order, events by type and sequence, runs of one kind counted ("state x3"). */
+export function describeFrames(received: readonly ReceivedFrame[]): string {
+  const runs: { label: string; count: number }[] = [];
+  for (const { frame } of received) {
+    const label = frameLabel(frame);
+    const last = runs.at(-1);
+    if (last?.label === label) last.count += 1;
+    else runs.push({ label, count: 1 });
+  }
+  if (runs.length === 0) return 'none';
+  return runs.map(({ label, count }) => (count > 1 ? `${label} x${count}` : label)).join(', ');
+}
+
+function frameLabel(frame: ServerFrame): string {
+  switch (frame.type) {
+    case 'event':
+      // Chunks are labelled without their sequence so a streamed reply reads as one run.
+      return frame.event.type === 'conversation.reply-chunk-generated.v1'
+        ? 'reply-chunk-generated.v1'
+        : `${frame.event.type.replace(/^conversation\./, '')}#${frame.event.sequence}`;
+    case 'error':
+      return `error(${frame.code})`;
+    case 'subscribed':
+    case 'state':
+    case 'pong':
+      return frame.type;
+    default: {
+      const unexpected: never = frame;
+      return String(unexpected);
+    }
   }
 }
 
@@ -257,7 +292,7 @@ export class GatewaySocket {
         }
       };
       const timer = setTimeout(
-        () => finish(() => reject(new FrameTimeoutError(timeoutMs, this.received.length))),
+        () => finish(() => reject(new FrameTimeoutError(timeoutMs, this.received))),
         timeoutMs,
       );
       const stopFrames = this.onFrame(attempt);

@@ -4,6 +4,7 @@ import type { ConversationContext, MessageUnderstanding } from './conversation.m
 import { contextOf, evolve, statusOf, type ConversationState } from './conversation.state';
 import { DerivedIds } from './ids';
 import { findSlotValue, validateSlotValue } from './slot-patterns';
+import { restatesRequest } from './slot-restatement';
 
 /**
  * What the bot does next, decided from the stored state only: ask for model work, settle the intent,
@@ -217,13 +218,22 @@ function applyExtracted(
     // The model fills gaps; it never overrides what the customer's own words gave (patterns do that).
     if (offered === undefined || offered === null || context.slots[slot.name] !== undefined) continue;
     if (entry.rejectedSlots.includes(slot.name)) continue;
-    // A small model may hand back another slot's value (the order number as the refund reason).
-    const heldElsewhere = Object.entries(context.slots).some(
-      ([name, filled]) => name !== slot.name && String(filled.value) === String(offered).trim(),
-    );
-    const checked = heldElsewhere
+    // A small model may hand back another slot's value (the order number as the refund reason), or
+    // the request itself as its reason ("退款"): free text made of the intent's examples and the
+    // other slots' values is refused, and the bot asks.
+    const otherValues = Object.entries(context.slots)
+      .filter(([name]) => name !== slot.name)
+      .map(([, filled]) => String(filled.value));
+    const heldElsewhere = otherValues.includes(String(offered).trim());
+    const validated = heldElsewhere
       ? ({ ok: false, reason: 'invalid-value' } as const)
       : validateSlotValue(slot.type, offered, entry.occurredAt);
+    const checked =
+      validated.ok &&
+      slot.type === 'text' &&
+      restatesRequest(String(validated.value), [...intent.examples, ...otherValues])
+        ? ({ ok: false, reason: 'invalid-value' } as const)
+        : validated;
     const eventId = DerivedIds.slotEvent(entry.messageId, slot.name);
     const base = {
       messageId: entry.messageId,

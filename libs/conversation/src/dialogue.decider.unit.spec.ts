@@ -66,20 +66,46 @@ describe('the dialogue', () => {
       );
     });
 
-    it('when the model offers another slot’s value for a free-text slot (the order number as the reason), then it is rejected and the bot asks', () => {
-      const given = new Dialogue().start();
-      const first = given.say(`我要退款，订单号${ORDER}`);
+    it.each([
+      [ORDER],
+      ['退款'],
+      [`订单号${ORDER}`],
+      [`订单号${ORDER}，订单需要退款。`],
+      [`退款订单，订单号${ORDER}`],
+      ['I want a refund'],
+    ])(
+      'when the model offers another slot’s value or the request itself as the reason (%s), then it is rejected and the bot asks',
+      (offered) => {
+        const given = new Dialogue().start();
+        const first = given.say(`你好，我要退款，订单号${ORDER}`);
 
-      given.classify(first.data.messageId, 'refund').extracted(first.data.messageId, { reason: ORDER });
+        given.classify(first.data.messageId, 'refund').extracted(first.data.messageId, { reason: offered });
 
-      expect(given.lastOf('conversation.slot-rejected.v1').data).toMatchObject({
-        slot: 'reason',
-        value: ORDER,
-        reason: 'invalid-value',
-      });
-      expect(given.lastOf('conversation.bot-message-sent.v1').data).toMatchObject({ slot: 'reason' });
-      expect(contextOf(given.state).slots['reason']).toBeUndefined();
-    });
+        expect(given.lastOf('conversation.slot-rejected.v1').data).toMatchObject({
+          slot: 'reason',
+          value: offered,
+          reason: 'invalid-value',
+        });
+        expect(given.lastOf('conversation.bot-message-sent.v1').data).toMatchObject({ slot: 'reason' });
+        expect(contextOf(given.state).slots['reason']).toBeUndefined();
+      },
+    );
+
+    it.each([['买错尺码了'], ['我要退款，因为买错尺码了'], ['the zip broke after a day']])(
+      'when the model offers a reason the customer gave (%s), then the slot is filled',
+      (offered) => {
+        const given = new Dialogue().start();
+        const first = given.say(`我要退款，订单号${ORDER}，${offered}`);
+
+        given.classify(first.data.messageId, 'refund').extracted(first.data.messageId, { reason: offered });
+
+        expect(given.lastOf('conversation.slot-filled.v1').data).toMatchObject({
+          slot: 'reason',
+          value: offered,
+          source: 'model',
+        });
+      },
+    );
 
     it('when the intent has slots, then the patterns fill what the text holds and the model is asked for free text', () => {
       const given = new Dialogue().start();
