@@ -219,8 +219,8 @@ function applyExtracted(
     if (offered === undefined || offered === null || context.slots[slot.name] !== undefined) continue;
     if (entry.rejectedSlots.includes(slot.name)) continue;
     // A small model may hand back another slot's value (the order number as the refund reason), or
-    // the request itself as its reason ("退款"): free text made of the intent's examples and the
-    // other slots' values is refused, and the bot asks.
+    // the request itself as its reason ("退款", "订单号E2026…，订单需要退款"): free text within one of the
+    // intent's examples, or holding another slot's value, is refused, and the bot asks.
     const otherValues = Object.entries(context.slots)
       .filter(([name]) => name !== slot.name)
       .map(([, filled]) => String(filled.value));
@@ -231,7 +231,7 @@ function applyExtracted(
     const checked =
       validated.ok &&
       slot.type === 'text' &&
-      restatesRequest(String(validated.value), [...intent.examples, ...otherValues])
+      restatesRequest(String(validated.value), { examples: intent.examples, otherValues })
         ? ({ ok: false, reason: 'invalid-value' } as const)
         : validated;
     const eventId = DerivedIds.slotEvent(entry.messageId, slot.name);

@@ -1,30 +1,34 @@
 /**
- * Whether a free-text slot value says anything beyond the request itself. A small model asked for a
- * refund's reason when the customer gave none answers with the request: "退款", "订单号E2026…，订单需要
- * 退款", the order number again. Those words are mostly the intent's own examples and the slots already
- * filled; a reason the customer did give ("买错尺码了", "the zip is broken") is mostly other words.
+ * Whether a free-text slot value is only the request over again. Asked for a refund's reason the customer
+ * never gave, a small model answers with the request itself ("退款", "I want a refund") or with the order
+ * number around it ("订单号E2026…，订单需要退款。"). A reason the customer did give is neither a piece of
+ * one of the intent's examples nor something that carries another slot's value.
  */
+export interface RequestWords {
+  /** The intent's examples: what asking for it sounds like. */
+  examples: readonly string[];
+  /** The values of the conversation's other slots (the order number, a phone...). */
+  otherValues: readonly string[];
+}
 
-/** More than this share of a value's letter/digit pairs must be new for the value to be kept. */
-export const MIN_NEW_SHARE = 0.5;
+/** Shorter values of other slots are not looked for inside a value (they would match by chance). */
+const MIN_OTHER_VALUE_LENGTH = 4;
 
 /**
- * The share of the value's adjacent letter/digit pairs (single characters for a one-character value)
- * found in none of `known`; case, spaces and punctuation aside, so it reads Chinese and English alike.
+ * True when the value, case, spaces and punctuation aside, lies within one of the examples, or holds one
+ * of the other slots' values.
  */
-export function newShare(value: string, known: readonly string[]): number {
-  const wanted = pairsOf(value);
-  if (wanted.length === 0) return 0;
-  const seen = new Set(known.flatMap(pairsOf));
-  return wanted.filter((pair) => !seen.has(pair)).length / wanted.length;
+export function restatesRequest(value: string, { examples, otherValues }: RequestWords): boolean {
+  const squashed = squash(value);
+  if (squashed === '') return false;
+  return (
+    examples.some((example) => squash(example).includes(squashed)) ||
+    otherValues
+      .map(squash)
+      .some((other) => other.length >= MIN_OTHER_VALUE_LENGTH && squashed.includes(other))
+  );
 }
 
-/** True when the value is mostly the request's words (see newShare). */
-export function restatesRequest(value: string, known: readonly string[]): boolean {
-  return newShare(value, known) <= MIN_NEW_SHARE;
-}
-
-function pairsOf(text: string): string[] {
-  const chars = [...text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')];
-  return chars.length < 2 ? chars : chars.slice(1).map((char, index) => `${chars[index]}${char}`);
+function squash(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
