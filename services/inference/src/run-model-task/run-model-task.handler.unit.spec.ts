@@ -327,6 +327,22 @@ describe('RunModelTaskHandler', () => {
     });
 
     it.each([
+      ['in small letters', 'e20261130123456', 'E20261130123456'],
+      ['with words around it', 'Order E20261130123456', null],
+      ['two of them', 'E20261130123456 E20261130123457', null],
+    ])(
+      'keeps an order number only as one whole identifier, in capitals (%s)',
+      async (_case, offered, kept) => {
+        const model = new ScriptedModel(answers(JSON.stringify({ order_id: offered })));
+        const { handler, request, outcomes } = await setup(model);
+
+        await handler.execute(new RunModelTaskCommand(await request(task)));
+
+        expect(completedResult(await outcomes())).toMatchObject({ slots: { order_id: kept } });
+      },
+    );
+
+    it.each([
       ['the prompt copied back', '2026-03-10T09:00:00.000Z (locale zh-CN)'],
       ['a reply of its own', '没有什么可能的方法，我们可以退款，你可以退款？'],
       ['a translation', 'it arrived broken'],

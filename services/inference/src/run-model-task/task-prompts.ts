@@ -1,4 +1,5 @@
 import type { IntentDefinition, ModelTaskInput } from '@contracts';
+import { validateSlotValue } from '@libs/conversation';
 import type { ChatMessage } from '../llm.client';
 
 /**
@@ -109,8 +110,9 @@ export function slotSchema(task: ExtractSlots): JsonSchemaFormat {
 
 /**
  * The slots as recorded: each asked-for slot with a value of its type, or null. Identifiers the customer
- * must have typed (order numbers, phones, e-mails) are kept only when they occur in the text: a small
- * model invents plausible ones, and a wrong order number is worse than asking for it. A free-text value
+ * must have typed (order numbers, phones, e-mails) are kept only when the value is one whole identifier
+ * (normalised: an order number in capitals, a phone's digits) that occurs in the text: a small model
+ * invents plausible ones, or hands back words around it, and a wrong order number is worse than asking. A free-text value
  * is kept only when it is mostly the customer's words: a small model otherwise copies the prompt (the
  * reference time, the locale) or writes a reply of its own into the slot, and asking again beats acting on
  * a reason the customer never gave.
@@ -130,10 +132,15 @@ export function parseSlots(output: string, task: ExtractSlots): Record<string, S
     } else {
       if (typeof value !== 'string') throw new InvalidOutputError(`slot ${slot.name}: not a string`);
       const trimmed = value.trim().slice(0, 1_000);
-      const verbatim = slot.type === 'order_id' || slot.type === 'phone' || slot.type === 'email';
-      const unfounded =
-        (verbatim && !squashed.includes(squash(trimmed))) ||
-        (slot.type === 'text' && shareFromText(trimmed, task.text) < TEXT_SLOT_MIN_SHARE);
+      if (slot.type === 'order_id' || slot.type === 'phone' || slot.type === 'email') {
+        // One whole identifier, in its normal form, found in the text: not "Order E2026…" (words the
+        // text also holds around it), not one the model made up.
+        const checked = validateSlotValue(slot.type, trimmed, task.referenceTime);
+        const found = checked.ok && squashed.includes(squash(String(checked.value)));
+        slots[slot.name] = found ? checked.value : null;
+        continue;
+      }
+      const unfounded = slot.type === 'text' && shareFromText(trimmed, task.text) < TEXT_SLOT_MIN_SHARE;
       slots[slot.name] = trimmed === '' || unfounded ? null : trimmed;
     }
   }
