@@ -20,8 +20,10 @@ ENV SCARF_ANALYTICS=false \
     npm_config_fund=false \
     npm_config_audit=false
 
-# The package manifests alone first, so editing the sources does not invalidate this layer.
+# The package manifests alone first, so editing the sources does not invalidate this layer; the
+# patches too, which npm ci's postinstall (patch-package) applies to node_modules.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci
 
 # The whole build context (.dockerignore keeps out node_modules, dist, .git, ...): the build's
