@@ -13,8 +13,9 @@ export interface OutboxEntry {
 const RELAY_LOCK_KEY = 7_140_391;
 
 /**
- * The relay's own PostgreSQL session: it holds the leader lock, LISTENs for appends and reads the
- * outbox in append order. One dedicated connection, because LISTEN and session locks live on it.
+ * The relay's own PostgreSQL session: it holds the leader lock, LISTENs for appends (once it leads)
+ * and reads the outbox in append order. One dedicated connection, because LISTEN and session locks
+ * live on it.
  */
 export class OutboxReader {
   private client: Client | null = null;
@@ -30,8 +31,15 @@ export class OutboxReader {
     client.on('notification', () => onAppended());
     client.on('error', onError);
     await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.client = client;
+  }
+
+  /**
+   * From now on every append calls `onAppended`. Only the leader listens: PostgreSQL wakes every
+   * listening session on every append, and a standby has nothing to do with it.
+   */
+  async listen(): Promise<void> {
+    await this.connected().query(`LISTEN ${OUTBOX_CHANNEL}`);
   }
 
   /** True when this process is (or just became) the publishing relay. */

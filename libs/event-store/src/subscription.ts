@@ -30,6 +30,8 @@ export class CheckpointedSubscription {
   private loop: Promise<void> | null = null;
   private readonly idle = new InterruptibleDelay();
   private caughtUp = false;
+  /** Where this instance's last batch left the checkpoint; null: read it from the table. */
+  private position: GlobalPosition | null = null;
 
   constructor(
     private readonly db: DataSource,
@@ -59,8 +61,13 @@ export class CheckpointedSubscription {
     await this.loop;
   }
 
-  /** Handles batches until the store has nothing more to give; returns how many events were handled. */
+  /**
+   * Handles batches until the store has nothing more to give; returns how many events were handled.
+   * It starts from the checkpoint as stored, so a checkpoint deleted to rebuild the projection (or
+   * moved by another instance) is seen at the next poll.
+   */
   async catchUp(): Promise<number> {
+    this.position = null;
     let total = 0;
     for (;;) {
       const handled = await this.step();
@@ -71,6 +78,7 @@ export class CheckpointedSubscription {
 
   /** Forgets the checkpoint and what the projection wrote, in one transaction; the next run starts over. */
   async reset(): Promise<void> {
+    this.position = null;
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM subscription_checkpoints WHERE name = $1', [this.projection.name]);
       await this.projection.reset(tx);
@@ -89,24 +97,20 @@ export class CheckpointedSubscription {
   /**
    * One batch: read after the checkpoint, then apply and move the checkpoint in one transaction. The
    * checkpoint row is locked and compared first, so two instances never apply the same batch twice.
+   * Within one catch-up, the next batch starts where this instance's last one committed the checkpoint,
+   * without reading it again; when another instance moved it meanwhile, the comparison fails and the
+   * next step reads it from the table.
    */
   private async step(): Promise<number> {
-    const from = await this.checkpoint();
+    // Cleared until the batch commits: a failed step reads the checkpoint again.
+    const from = this.position ?? (await this.checkpoint());
+    this.position = null;
     const events = await this.store.readAll(from, this.options.batchSize ?? 500);
     const last = events.at(-1);
     if (!last) return 0;
     const applied = await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO subscription_checkpoints (name, transaction_id, global_position) VALUES ($1, '0', 0)
-         ON CONFLICT (name) DO NOTHING`,
-        [this.projection.name],
-      );
-      const rows: { transaction_id: string; global_position: string }[] = await tx.query(
-        'SELECT transaction_id::text, global_position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE',
-        [this.projection.name],
-      );
-      const current = rows[0];
-      if (current?.transaction_id !== from.transactionId || current.global_position !== from.position) {
+      const current = await this.lockCheckpoint(tx);
+      if (current.transactionId !== from.transactionId || current.position !== from.position) {
         return false; // another instance moved on meanwhile: read again from where it got to
       }
       await this.projection.apply(events, tx);
@@ -117,8 +121,30 @@ export class CheckpointedSubscription {
       );
       return true;
     });
-    if (applied) this.options.onBatch?.(events.length);
+    if (applied) {
+      this.position = last.position;
+      this.options.onBatch?.(events.length);
+    }
     return events.length;
+  }
+
+  /** The checkpoint, locked for this transaction; its row is created the first time. */
+  private async lockCheckpoint(tx: EntityManager): Promise<GlobalPosition> {
+    const select =
+      'SELECT transaction_id::text, global_position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE';
+    let rows: { transaction_id: string; global_position: string }[] = await tx.query(select, [
+      this.projection.name,
+    ]);
+    if (rows.length === 0) {
+      await tx.query(
+        `INSERT INTO subscription_checkpoints (name, transaction_id, global_position) VALUES ($1, '0', 0)
+         ON CONFLICT (name) DO NOTHING`,
+        [this.projection.name],
+      );
+      rows = await tx.query(select, [this.projection.name]);
+    }
+    const row = rows[0];
+    return row ? { transactionId: row.transaction_id, position: row.global_position } : START_OF_STORE;
   }
 
   private async run(): Promise<void> {

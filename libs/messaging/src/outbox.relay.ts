@@ -11,7 +11,8 @@ export interface OutboxRelayOptions {
 
 /**
  * Publishes what the event store appended, in append order. Every service that appends runs one;
- * an advisory lock makes exactly one of them the publisher and another takes over if it dies.
+ * an advisory lock makes exactly one of them the publisher, and a standby takes over within its poll
+ * interval if it dies.
  * A crash between publish and delete republishes a batch: consumers de-duplicate by eventId.
  */
 export class OutboxRelay {
@@ -52,7 +53,12 @@ export class OutboxRelay {
     while (this.running) {
       try {
         await this.connect();
-        if (!this.leader) this.leader = await this.reader.tryBecomeLeader();
+        if (!this.leader) {
+          // A standby asks for the lock once a poll interval and is not woken by appends; the new
+          // leader listens before its first read, so nothing appended meanwhile waits for a poll.
+          this.leader = await this.reader.tryBecomeLeader();
+          if (this.leader) await this.reader.listen();
+        }
         if (this.leader) {
           this.appendedSinceFetch = false;
           const batch = await this.reader.nextBatch(batchSize);
