@@ -66,6 +66,10 @@ export class TimerScheduler implements OnApplicationBootstrap, OnApplicationShut
       decideTimerFired(state, timer),
     );
     await this.timers.markFired(timer.timerId);
-    this.logger.info({ conversationId: ref.conversationId, kind: timer.kind, status }, 'timer fired');
+    // Most timers fire after what they waited for happened (a message's knowledge came in time): one
+    // info line per message that changed nothing would drown the ones that did.
+    const details = { conversationId: ref.conversationId, kind: timer.kind, status };
+    if (status === 'unchanged') this.logger.debug(details, 'timer fired');
+    else this.logger.info(details, 'timer fired');
   }
 }
