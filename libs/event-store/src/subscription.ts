@@ -86,12 +86,11 @@ export class CheckpointedSubscription {
   }
 
   async checkpoint(): Promise<GlobalPosition> {
-    const rows: { transaction_id: string; global_position: string }[] = await this.db.query(
+    const rows: CheckpointRow[] = await this.db.query(
       'SELECT transaction_id::text, global_position FROM subscription_checkpoints WHERE name = $1',
       [this.projection.name],
     );
-    const row = rows[0];
-    return row ? { transactionId: row.transaction_id, position: row.global_position } : START_OF_STORE;
+    return positionOf(rows);
   }
 
   /**
@@ -132,9 +131,7 @@ export class CheckpointedSubscription {
   private async lockCheckpoint(tx: EntityManager): Promise<GlobalPosition> {
     const select =
       'SELECT transaction_id::text, global_position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE';
-    let rows: { transaction_id: string; global_position: string }[] = await tx.query(select, [
-      this.projection.name,
-    ]);
+    let rows: CheckpointRow[] = await tx.query(select, [this.projection.name]);
     if (rows.length === 0) {
       await tx.query(
         `INSERT INTO subscription_checkpoints (name, transaction_id, global_position) VALUES ($1, '0', 0)
@@ -143,8 +140,7 @@ export class CheckpointedSubscription {
       );
       rows = await tx.query(select, [this.projection.name]);
     }
-    const row = rows[0];
-    return row ? { transactionId: row.transaction_id, position: row.global_position } : START_OF_STORE;
+    return positionOf(rows);
   }
 
   private async run(): Promise<void> {
@@ -162,4 +158,15 @@ export class CheckpointedSubscription {
       await this.idle.wait(this.options.pollIntervalMs ?? 250);
     }
   }
+}
+
+interface CheckpointRow {
+  transaction_id: string;
+  global_position: string;
+}
+
+/** The stored checkpoint; no row yet is the start of the store. */
+function positionOf(rows: CheckpointRow[]): GlobalPosition {
+  const row = rows[0];
+  return row ? { transactionId: row.transaction_id, position: row.global_position } : START_OF_STORE;
 }

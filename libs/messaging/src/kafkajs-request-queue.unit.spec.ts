@@ -13,7 +13,6 @@ interface KafkaRequestQueue {
   pending: unknown[];
   checkPendingRequests(): void;
   push(request: object): void;
-  destroy(): void;
 }
 
 const silent = {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OutboxEntry, OutboxReader } from '@libs/event-store';
+import { waitFor } from '@test/support';
 import type { KafkaPublisher } from './kafka.publisher';
 import { OutboxRelay } from './outbox.relay';
 
@@ -54,21 +55,28 @@ const silent = { error: () => undefined } as unknown as Logger;
 const publisher = { publish: () => Promise.resolve() } as unknown as KafkaPublisher;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function relayOn(reader: FakeReader, pollIntervalMs: number): OutboxRelay {
-  return new OutboxRelay(reader as unknown as OutboxReader, publisher, silent, { pollIntervalMs });
+/** A relay on `reader`, started, once it has asked for the lock the first time. */
+async function startedOn(reader: FakeReader, pollIntervalMs: number): Promise<OutboxRelay> {
+  const relay = new OutboxRelay(reader as unknown as OutboxReader, publisher, silent, { pollIntervalMs });
+  relay.start();
+  await waitFor('the first attempt at the lock', () => reader.count('tryBecomeLeader') >= 1);
+  return relay;
+}
+
+/** `count` appends, `gapMs` apart. */
+async function appendMany(reader: FakeReader, count: number, gapMs: number): Promise<void> {
+  for (let append = 0; append < count; append++) {
+    reader.append();
+    await sleep(gapMs);
+  }
 }
 
 describe('OutboxRelay', () => {
   it('given a standby, does not listen, and appends do not wake it: it asks for the lock once a poll interval', async () => {
     const reader = new FakeReader();
-    const relay = relayOn(reader, 10_000);
-    relay.start();
-    await sleep(20);
+    const relay = await startedOn(reader, 10_000);
 
-    for (let append = 0; append < 20; append++) {
-      reader.append();
-      await sleep(1);
-    }
+    await appendMany(reader, 20, 1);
     await relay.stop();
 
     expect(reader.count('listen')).toBe(0);
@@ -80,14 +88,11 @@ describe('OutboxRelay', () => {
   it('given the lock, listens before its first read, and every append wakes it', async () => {
     const reader = new FakeReader();
     reader.leads = true;
-    const relay = relayOn(reader, 10_000);
-    relay.start();
-    await sleep(20);
+    const relay = await startedOn(reader, 10_000);
+    await waitFor('the first read', () => reader.count('nextBatch') === 1);
 
-    for (let append = 0; append < 5; append++) {
-      reader.append();
-      await sleep(5);
-    }
+    await appendMany(reader, 5, 5);
+    await waitFor('a read for each append', () => reader.count('nextBatch') >= 6);
     await relay.stop();
 
     expect(reader.calls.slice(0, 4)).toEqual(['connect', 'tryBecomeLeader', 'listen', 'nextBatch']);
@@ -97,13 +102,11 @@ describe('OutboxRelay', () => {
 
   it('given a standby when the leader goes, takes the lock at its next poll and listens from then on', async () => {
     const reader = new FakeReader();
-    const relay = relayOn(reader, 30);
-    relay.start();
-    await sleep(10);
+    const relay = await startedOn(reader, 30);
     expect(relay.isLeader).toBe(false);
 
     reader.leads = true;
-    await sleep(60);
+    await waitFor('the lock at a later poll', () => relay.isLeader);
     await relay.stop();
 
     expect(relay.isLeader).toBe(true);
