@@ -14,6 +14,8 @@ export interface LevelSummary {
   setupFailures: number;
   wallMs: number;
   turnsPerSecond: number;
+  /** What the level's sockets received, in KiB per completed turn; null when not counted. */
+  wsKibPerTurn: number | null;
   /**
    * Completed model calls in flight (started, not finished; llama-server queueing included) over the
    * level's wall time: average and maximum. Below the server's slot count while turns wait, the
@@ -63,6 +65,8 @@ export function summarize(level: LevelResult): LevelSummary {
     setupFailures: level.setupFailures.length,
     wallMs: round(level.wallMs),
     turnsPerSecond: Math.round((ok.length / (level.wallMs / 1000)) * 1000) / 1000,
+    wsKibPerTurn:
+      level.wsBytes === undefined || ok.length === 0 ? null : round(level.wsBytes / 1024 / ok.length),
     modelCallsInFlight: inFlight(
       ok.map((turn) => turn.modelWindow).filter((window): window is [number, number] => window !== null),
       Date.parse(level.startedAt),
@@ -119,12 +123,12 @@ function inFlight(
 export function markdown(summaries: LevelSummary[]): string {
   const triple = (d: Distribution) => `${fmt(d.p50)} / ${fmt(d.p95)} / ${fmt(d.p99)}`;
   const lines = [
-    '| N | turns ok / sent | reply-failed | timeouts | other | end-to-end ms p50 / p95 / p99 | engine share ms p50 / p95 / p99 | first chunk ms p50 / p95 / p99 | model ms p50 | turns/s | wall s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| N | turns ok / sent | reply-failed | timeouts | other | end-to-end ms p50 / p95 / p99 | engine share ms p50 / p95 / p99 | first chunk ms p50 / p95 / p99 | model ms p50 | turns/s | wall s | WebSocket KiB / turn |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of summaries) {
     lines.push(
-      `| ${s.concurrency} | ${s.completed} / ${s.attempted}${s.skipped ? ` (+${s.skipped} skipped)` : ''} | ${s.replyFailed} | ${s.timeouts} | ${s.otherFailures + s.setupFailures} | ${triple(s.endToEndMs)} | ${triple(s.engineMs)} | ${triple(s.firstChunkMs)} | ${fmt(s.modelTotalMs.p50)} | ${s.turnsPerSecond.toFixed(3)} | ${(s.wallMs / 1000).toFixed(1)} |`,
+      `| ${s.concurrency} | ${s.completed} / ${s.attempted}${s.skipped ? ` (+${s.skipped} skipped)` : ''} | ${s.replyFailed} | ${s.timeouts} | ${s.otherFailures + s.setupFailures} | ${triple(s.endToEndMs)} | ${triple(s.engineMs)} | ${triple(s.firstChunkMs)} | ${fmt(s.modelTotalMs.p50)} | ${s.turnsPerSecond.toFixed(3)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.wsKibPerTurn === null ? '\u2013' : s.wsKibPerTurn.toFixed(1)} |`,
     );
   }
   lines.push(

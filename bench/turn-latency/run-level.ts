@@ -12,7 +12,7 @@ import {
   type ReceivedFrame,
   type TurnEnd,
 } from '@libs/client';
-import type { ConversationEvent, ConversationEventType, EventOfType } from '@contracts';
+import type { ConversationEvent, ConversationEventType, EventOfType, StateFrames } from '@contracts';
 import { fmt, round } from './statistics';
 
 export interface LevelOptions {
@@ -24,6 +24,8 @@ export interface LevelOptions {
    * (bench/fixed-latency-model) can tell which turn a model call served.
    */
   tagMessages: boolean;
+  /** How the bench's sockets ask for state frames: whole views (the default) or compact ones. */
+  stateFrames: StateFrames;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -279,7 +281,9 @@ export interface LevelResult {
   turns: TurnRecord[];
   /** Turns not attempted because an earlier turn of the same user timed out or failed at the transport. */
   skippedTurns: number;
-  wsFrames: { event: number; state: number; error: number };
+  wsFrames: { event: number; state: number; 'state-compact': number; error: number };
+  /** UTF-8 bytes of every frame the level's sockets received (absent in results from before it was counted). */
+  wsBytes?: number;
   conversationOpenMs: number[];
 }
 
@@ -288,6 +292,7 @@ async function openUser(
   index: number,
   runId: string,
   timeoutMs: number,
+  stateFrames: StateFrames,
 ): Promise<VirtualUser> {
   const started = now();
   const conversation = await client.startConversation({
@@ -296,7 +301,7 @@ async function openUser(
   });
   const openMs = now() - started;
   const socket = await client.connect({ timeoutMs });
-  await socket.subscribe(conversation.conversationId, { timeoutMs });
+  await socket.subscribe(conversation.conversationId, { timeoutMs, stateFrames });
   return { index, conversationId: conversation.conversationId, socket, openMs };
 }
 
@@ -309,7 +314,9 @@ export async function runLevel(
 ): Promise<LevelResult> {
   const setupFailures: string[] = [];
   const opened = await Promise.allSettled(
-    Array.from({ length: concurrency }, (_, index) => openUser(client, index, runId, 30_000)),
+    Array.from({ length: concurrency }, (_, index) =>
+      openUser(client, index, runId, 30_000, options.stateFrames),
+    ),
   );
   const users: VirtualUser[] = [];
   for (const result of opened) {
@@ -358,11 +365,13 @@ export async function runLevel(
     drainMs = now() - drainStarted;
   }
 
-  const wsFrames = { event: 0, state: 0, error: 0 };
+  const wsFrames = { event: 0, state: 0, 'state-compact': 0, error: 0 };
+  let wsBytes = 0;
   for (const user of users) {
     for (const { frame } of user.socket.received) {
-      if (frame.type === 'event' || frame.type === 'state' || frame.type === 'error') wsFrames[frame.type]++;
+      if (frame.type in wsFrames) wsFrames[frame.type as keyof typeof wsFrames]++;
     }
+    wsBytes += user.socket.bytesReceived;
     user.socket.close();
   }
   if (options.closeConversations) {
@@ -379,6 +388,7 @@ export async function runLevel(
     turns,
     skippedTurns: skippedTurns + setupFailures.length * turnsPerUser,
     wsFrames,
+    wsBytes,
     conversationOpenMs: users.map((user) => round(user.openMs)),
   };
 }

@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayClient, wallClock as now } from '@libs/client';
+import { StateFramesSchema, type StateFrames } from '@contracts';
 import {
   engineMarkdown,
   startEngine,
@@ -47,6 +48,7 @@ interface Options {
   drainMs: number;
   out: string;
   closeConversations: boolean;
+  stateFrames: StateFrames;
   /** Engine mode: start the services against the fixed-latency model; null: use --base-url. */
   engine: { basePort: number; model: ModelSettings; saturateMax: number } | null;
 }
@@ -64,6 +66,8 @@ const USAGE = `Usage: node dist/bench/turn-latency/turn-latency.js [options]
                           next level starts on an idle engine        (default 600000; engine mode 30000)
   --out PATH              raw JSON output  (default bench/out/turn-latency-<timestamp>.json)
   --no-close              leave the benchmark's conversations open
+  --state-frames MODE     full: a state frame with the whole view after each change; compact: the
+                          view without its transcript, plus the entries added     (default full)
   --report PATH           print the tables of an earlier raw JSON result again; runs nothing
   --help
 
@@ -93,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       'drain-ms': { type: 'string' },
       out: { type: 'string' },
       'no-close': { type: 'boolean', default: false },
+      'state-frames': { type: 'string', default: 'full' },
       report: { type: 'string' },
       'engine-mode': { type: 'boolean', default: false },
       'base-port': { type: 'string', default: '4350' },
@@ -152,6 +157,7 @@ function parseOptions(argv: string[]): Options {
     drainMs: nonNegativeInt(pick(values['drain-ms'], '600000', '30000'), '--drain-ms'),
     out: resolve(values.out ?? `bench/out/turn-latency${engineMode ? '-engine' : ''}-${stamp}.json`),
     closeConversations: !values['no-close'],
+    stateFrames: stateFramesOf(values['state-frames'] ?? ''),
     engine: engineMode
       ? {
           basePort: positiveInt(values['base-port'] ?? '', '--base-port'),
@@ -167,6 +173,13 @@ function parseOptions(argv: string[]): Options {
         }
       : null,
   };
+}
+
+function stateFramesOf(text: string): StateFrames {
+  const parsed = StateFramesSchema.safeParse(text);
+  if (!parsed.success)
+    fail(`--state-frames: "${text}" is not one of ${StateFramesSchema.options.join(', ')}`);
+  return parsed.data;
 }
 
 function positiveList(text: string, name: string): number[] {

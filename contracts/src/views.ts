@@ -106,6 +106,23 @@ export const ConversationViewSchema = z
 
 export type ConversationView = z.infer<typeof ConversationViewSchema>;
 
+/**
+ * The conversation state without its transcript, for WebSocket subscribers that keep the transcript
+ * themselves (`stateFrames: "compact"`): a state frame then stays the same size however long the
+ * conversation grows, instead of carrying every message again after every event.
+ */
+export const CompactConversationViewSchema = ConversationViewSchema.omit({ transcript: true })
+  .extend({
+    /** Entries the full view's transcript has: what a subscriber's own copy should count. */
+    transcriptLength: z.number().int().min(0),
+  })
+  .meta({
+    title: 'CompactConversation',
+    description: 'The conversation state without its transcript, with the transcript’s length.',
+  });
+
+export type CompactConversationView = z.infer<typeof CompactConversationViewSchema>;
+
 /** `GET /v1/conversations/{id}/state?at=<sequence>`: the machine's state as of one event. */
 export const ConversationStateAtSchema = z
   .object({

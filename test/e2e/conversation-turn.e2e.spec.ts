@@ -109,6 +109,9 @@ describe('a conversation turn end to end', () => {
   it('streams replies to a Chinese and an English message over the WebSocket', async () => {
     conversationId = await openConversation(alice, 'zh-CN');
     socket = await subscribed(conversationId);
+    // A frontend that keeps the transcript itself asks for compact state frames on its own socket.
+    const compact = await alice.connect();
+    await compact.subscribe(conversationId, { stateFrames: 'compact' });
 
     // Product questions: intents without slots, so each turn is answered by the model (a question for a
     // missing order number would be a template, see test/e2e/dialogue.e2e.spec.ts).
@@ -133,6 +136,20 @@ describe('a conversation turn end to end', () => {
     ]);
     const stateFrames = socket.frames.filter((frame) => frame.type === 'state');
     expect(stateFrames.at(-1)).toEqual({ type: 'state', state });
+
+    // The compact socket got the same events and, instead of state frames, the state without its
+    // transcript plus the entries each change added: together, the same transcript.
+    await compact.waitFor((frame) => frame.type === 'state-compact' && frame.state.version === state.version);
+    compact.close();
+    expect(compact.events().map((event) => event.eventId)).toEqual(
+      socket.events().map((event) => event.eventId),
+    );
+    expect(compact.frames.some((frame) => frame.type === 'state')).toBe(false);
+    const compactFrames = compact.frames.filter((frame) => frame.type === 'state-compact');
+    expect(compactFrames).toHaveLength(stateFrames.length);
+    const { transcript, ...rest } = state;
+    expect(compactFrames.at(-1)?.state).toEqual({ ...rest, transcriptLength: transcript.length });
+    expect(compact.transcript(conversationId)).toEqual(transcript);
   });
 
   it('serves the stored stream, which replays to exactly the live state', async () => {

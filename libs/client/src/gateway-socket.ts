@@ -10,6 +10,7 @@ import {
   type EventOfType,
   type ServerFrame,
   type ServerFrameOfType,
+  type StateFrames,
 } from '@contracts';
 import { ContractViolationError, GatewayError } from './gateway-error';
 
@@ -65,6 +66,7 @@ function frameLabel(frame: ServerFrame): string {
       return `error(${frame.code})`;
     case 'subscribed':
     case 'state':
+    case 'state-compact':
     case 'pong':
       return frame.type;
     default: {
@@ -72,6 +74,27 @@ function frameLabel(frame: ServerFrame): string {
       return String(unexpected);
     }
   }
+}
+
+/**
+ * A conversation's transcript from its frames: the last `subscribed` or `state` frame's, followed by the
+ * entries each later `state-compact` frame added. Null when no frame carried a transcript yet.
+ */
+export function transcriptFrom(
+  received: readonly ReceivedFrame[],
+  conversationId: string,
+): ConversationView['transcript'] | null {
+  let transcript: ConversationView['transcript'] | null = null;
+  for (const { frame } of received) {
+    if (frame.type === 'subscribed' && frame.conversationId === conversationId) {
+      transcript = [...frame.state.transcript];
+    } else if (frame.type === 'state' && frame.state.conversationId === conversationId) {
+      transcript = [...frame.state.transcript];
+    } else if (frame.type === 'state-compact' && frame.state.conversationId === conversationId) {
+      transcript?.push(...frame.transcriptAdded);
+    }
+  }
+  return transcript;
 }
 
 /** The turn ended in `conversation.reply-failed.v1`. */
@@ -89,6 +112,8 @@ export class ReplyFailedError extends Error {
  */
 export class GatewaySocket {
   readonly received: ReceivedFrame[] = [];
+  /** UTF-8 bytes of the text frames received so far (what the socket cost the network). */
+  bytesReceived = 0;
   /** Why the session ended (closed, errored, or an invalid frame); null while open. */
   endedWith: Error | null = null;
   private readonly listeners = new Set<(received: ReceivedFrame) => void>();
@@ -147,6 +172,14 @@ export class GatewaySocket {
     return events;
   }
 
+  /**
+   * The conversation's transcript as the frames received so far tell it (see `transcriptFrom`); null
+   * before the subscription is confirmed.
+   */
+  transcript(conversationId: string): ConversationView['transcript'] | null {
+    return transcriptFrom(this.received, conversationId);
+  }
+
   /** The events of one type received so far (of one conversation, when given). */
   eventsOfType<T extends ConversationEventType>(type: T, conversationId?: string): EventOfType<T>[] {
     return this.events(conversationId).filter((event): event is EventOfType<T> => event.type === type);
@@ -170,17 +203,23 @@ export class GatewaySocket {
   /**
    * Subscribes and resolves with the conversation's state once the gateway confirms; rejects with a
    * GatewayError (e.g. `conversation-not-found`) when it refuses. `afterSequence` replays stored events
-   * after that sequence (0: the whole stream) before live ones.
+   * after that sequence (0: the whole stream) before live ones. `stateFrames: 'compact'` asks for
+   * `state-compact` frames instead of `state` ones (see `transcript()`).
    */
   async subscribe(
     conversationId: string,
-    { afterSequence, timeoutMs }: { afterSequence?: number } & WaitOptions = {},
+    {
+      afterSequence,
+      stateFrames,
+      timeoutMs,
+    }: { afterSequence?: number; stateFrames?: StateFrames } & WaitOptions = {},
   ): Promise<ConversationView> {
     const from = this.received.length;
     this.send({
       type: 'subscribe',
       conversationId,
       ...(afterSequence === undefined ? {} : { afterSequence }),
+      ...(stateFrames === undefined ? {} : { stateFrames }),
     });
     const answer = await this.waitFor(
       (frame): frame is ServerFrameOfType<'subscribed'> | ServerFrameOfType<'error'> =>
@@ -308,9 +347,11 @@ export class GatewaySocket {
   private receive(data: RawData, isBinary: boolean): void {
     const receivedAt = wallClock();
     if (isBinary) return this.violation('a binary frame');
+    const text = textOf(data);
+    this.bytesReceived += Buffer.byteLength(text);
     let json: unknown;
     try {
-      json = JSON.parse(textOf(data));
+      json = JSON.parse(text);
     } catch {
       return this.violation('a frame that is not JSON');
     }

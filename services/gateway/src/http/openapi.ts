@@ -299,7 +299,10 @@ export function buildOpenApiDocument(
         '`?api_key=`). Send `{"type":"subscribe","conversationId":"…","afterSequence":0}` (omit ' +
         '`afterSequence` for live events only). Receive `subscribed` (with the state), `event` (every ' +
         'event of the conversation, including `conversation.reply-chunk-generated.v1` chunks as the ' +
-        'reply streams), `state` after each change, `error`, and `pong` for `{"type":"ping"}`. An ' +
+        'reply streams), `state` after each change, `error`, and `pong` for `{"type":"ping"}`. With ' +
+        '`"stateFrames":"compact"` in `subscribe`, each change sends `state-compact` instead: the state ' +
+        'without its transcript (`transcriptLength` counts it) and the entries added since the previous ' +
+        'state frame (`transcriptAdded`), so frames do not grow with the conversation. An ' +
         '`afterSequence` past the end of the stream is refused with an `error` frame (`validation-failed`, ' +
         'the detail names the stream’s version) and no subscription. When the key of an open socket is ' +
         `revoked, the socket is closed with code ${REVOKED_KEY_CLOSE_CODE} within the key cache TTL ` +

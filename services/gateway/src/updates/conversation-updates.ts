@@ -3,12 +3,20 @@ import type { Duplex } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
-import { ClientFrameSchema, type ConversationEvent, type Role, type ServerFrame } from '@contracts';
+import {
+  ClientFrameSchema,
+  type ClientFrame,
+  type ConversationEvent,
+  type Role,
+  type ServerFrame,
+  type StateFrames,
+} from '@contracts';
 import { evolve, fold, initialState, toView, type ConversationState } from '@libs/conversation';
 import { ConversationStreams, EventStore, streamRef, type Tenant } from '@libs/event-store';
 import { PINO_LOGGER, type Logger } from '@libs/platform';
 import { API_KEY_CACHE_TTL_MS, PrincipalResolver, bearerToken } from '../auth';
 import { conversationKey } from '../conversations/conversation-ref';
+import { stateFrame } from './state-frames';
 
 export const WS_PATH = '/v1/ws';
 
@@ -26,6 +34,10 @@ interface Subscription {
   state: ConversationState;
   /** Live events that arrive while stored ones are being replayed wait here. */
   backlog: ConversationEvent[] | null;
+  /** Whole views after each change, or compact ones with the transcript's new entries. */
+  stateFrames: StateFrames;
+  /** Transcript entries sent so far (in `subscribed` and the state frames after it). */
+  transcriptSent: number;
 }
 
 /** The conversations this gateway's sockets subscribe to, by tenant: Kafka messages of others are passed by. */
@@ -55,6 +67,8 @@ class WatchedConversations {
     return [...(this.watchers.get(conversationKey(tenantId, conversationId)) ?? [])];
   }
 }
+
+type SubscribeFrame = Extract<ClientFrame, { type: 'subscribe' }>;
 
 interface Client {
   socket: WebSocket;
@@ -174,7 +188,7 @@ export class ConversationUpdates implements OnApplicationShutdown {
       case 'unsubscribe':
         return this.unsubscribe(client, frame.data.conversationId);
       case 'subscribe':
-        return this.subscribe(client, frame.data.conversationId, frame.data.afterSequence);
+        return this.subscribe(client, frame.data);
       default: {
         const unexpected: never = frame.data;
         throw new Error(`unhandled frame ${JSON.stringify(unexpected)}`);
@@ -184,12 +198,18 @@ export class ConversationUpdates implements OnApplicationShutdown {
 
   private async subscribe(
     client: Client,
-    conversationId: string,
-    afterSequence: number | undefined,
+    { conversationId, afterSequence, stateFrames = 'full' }: SubscribeFrame,
   ): Promise<void> {
     const ref = { tenantId: client.tenant.id, conversationId };
     // Registered before reading, so an event published meanwhile waits in the backlog, not lost.
-    const subscription: Subscription = { ref, lastSequence: 0, state: initialState(), backlog: [] };
+    const subscription: Subscription = {
+      ref,
+      lastSequence: 0,
+      state: initialState(),
+      backlog: [],
+      stateFrames,
+      transcriptSent: 0,
+    };
     client.subscriptions.set(conversationId, subscription);
     this.watched.add(client, conversationId);
     // One read serves both the state sent on subscribe and the events replayed after `afterSequence`.
@@ -216,7 +236,9 @@ export class ConversationUpdates implements OnApplicationShutdown {
     }
     subscription.state = state;
     subscription.lastSequence = afterSequence ?? state.version;
-    send(client.socket, { type: 'subscribed', conversationId, state: toView(state) });
+    const view = toView(state);
+    subscription.transcriptSent = view.transcript.length;
+    send(client.socket, { type: 'subscribed', conversationId, state: view });
     // Sequences start at 1 without gaps, so the events after `afterSequence` start at that index.
     const stored = afterSequence === undefined ? [] : events.slice(afterSequence);
     for (const event of stored) await this.deliver(client, subscription, event);
@@ -231,7 +253,10 @@ export class ConversationUpdates implements OnApplicationShutdown {
     this.watched.remove(client, conversationId);
   }
 
-  /** Sends an event once, in order, then the state it leads to (not after chunks, which change nothing). */
+  /**
+   * Sends an event once, in order, then the state it leads to as the subscription asked for it (not
+   * after chunks, which change nothing).
+   */
   private async deliver(client: Client, subscription: Subscription, event: ConversationEvent): Promise<void> {
     if (event.sequence <= subscription.lastSequence) return;
     subscription.lastSequence = event.sequence;
@@ -244,7 +269,13 @@ export class ConversationUpdates implements OnApplicationShutdown {
       subscription.state = await this.streams.load(subscription.ref);
     }
     if (event.type !== 'conversation.reply-chunk-generated.v1') {
-      send(client.socket, { type: 'state', state: toView(subscription.state) });
+      const { frame, transcriptSent } = stateFrame(
+        subscription.stateFrames,
+        subscription.state,
+        subscription.transcriptSent,
+      );
+      subscription.transcriptSent = transcriptSent;
+      send(client.socket, frame);
     }
   }
 
