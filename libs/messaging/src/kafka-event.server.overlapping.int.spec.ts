@@ -1,12 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageHandler } from '@nestjs/microservices';
-import { TOPICS, type EventOfType } from '@contracts';
+import { TOPICS, messageKey, type EventOfType } from '@contracts';
+import { sampleEvent } from '@contracts/testing';
 import { KafkaEventServer, KafkaPublisher, topicName } from '@libs/messaging';
 import { createTestKafka, envelopeOf, messageReceived, waitFor, type TestKafka } from '@test/support';
 
 jest.setTimeout(90_000);
 
 type MessageEvent = EventOfType<'conversation.message-received.v1'>;
+type IngestedEvent = EventOfType<'knowledge.document-ingested.v1'>;
+
+/** A document's ingestion, as the store would publish it: a stream (key) of its own per document. */
+function ingested(documentId: string): IngestedEvent {
+  const sample = sampleEvent('knowledge.document-ingested.v1');
+  return {
+    ...sample,
+    eventId: randomUUID(),
+    streamId: `kb-document:${documentId}`,
+    data: { ...sample.data, documentId },
+  } as unknown as IngestedEvent;
+}
 
 let kafka: TestKafka;
 
@@ -22,8 +35,14 @@ afterAll(async () => {
 async function overlappingServer(
   name: string,
   handle: (event: MessageEvent) => Promise<void>,
-  options: { orderByKey?: boolean } = {},
+  options: {
+    orderByKey?: boolean;
+    maxInFlightPerTopic?: Record<string, number>;
+    /** Handles knowledge documents' ingestion events too. */
+    ingest?: (event: IngestedEvent) => Promise<void>;
+  } = {},
 ) {
+  const { ingest, ...serverOptions } = options;
   const prefix = `${kafka.prefix}${name}.`;
   await kafka.ensureTopics(prefix);
   const publisher = new KafkaPublisher(kafka.kafka, prefix);
@@ -35,15 +54,17 @@ async function overlappingServer(
     groupId: 'svc',
     logger: kafka.logger,
     maxInFlight: 8,
-    ...options,
+    ...serverOptions,
   });
   server.addHandler('conversation.message-received.v1', handle as MessageHandler, true);
+  if (ingest) server.addHandler('knowledge.document-ingested.v1', ingest as MessageHandler, true);
   await new Promise<void>((resolve, reject) => {
     void server.listen((error?: unknown) => (error ? reject(new Error(JSON.stringify(error))) : resolve()));
   });
   return {
     prefix,
     topic: `${prefix}${TOPICS.conversationEvents}`,
+    knowledgeTopic: `${prefix}${TOPICS.knowledgeEvents}`,
     stop: async () => {
       await server.close();
       await publisher.disconnect();
@@ -122,6 +143,66 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
       expect(finished).toEqual([other.eventId, first.eventId, second.eventId]);
     } finally {
       release();
+      await stop();
+    }
+  });
+
+  it('with a topic limit, runs one slow document at a time while customer messages keep their slots', async () => {
+    const documents = [ingested('returns-policy'), ingested('warranty')];
+    const message = envelopeOf(messageReceived('where is my order?'), randomUUID(), 2) as MessageEvent;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const finished: string[] = [];
+    const { prefix, topic, knowledgeTopic, stop } = await overlappingServer(
+      'c',
+      async (event) => {
+        finished.push(event.eventId);
+      },
+      {
+        orderByKey: true,
+        maxInFlightPerTopic: { [TOPICS.knowledgeEvents]: 1 },
+        ingest: async (event) => {
+          started.push(event.eventId);
+          if (event.eventId === documents[0]?.eventId) await released;
+          finished.push(event.eventId);
+        },
+      },
+    );
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      // Two documents (two keys) on one partition: without the limit both would start at once.
+      await kafka.produceRaw(
+        knowledgeTopic,
+        documents.map((document) => ({
+          key: messageKey(document),
+          value: JSON.stringify(document),
+          partition: 0,
+        })),
+      );
+      await waitFor('the first document to start', () => started.length === 1);
+      await kafka.produceRaw(topic, [
+        { key: message.conversationId, value: JSON.stringify(message), partition: 0 },
+      ]);
+
+      await waitFor('the customer message to be handled', () => finished.includes(message.eventId));
+      expect(started).toEqual([documents[0]?.eventId]); // the second document waits for a slot of its topic
+
+      release();
+      await waitFor('both documents to finish', () => finished.includes(documents[1]?.eventId ?? ''));
+      // The paused partition was fetched again from the second document: it ran once, and is committed.
+      await waitFor('the offset to move past both documents', async () => {
+        const [offsets] = await admin.fetchOffsets({
+          groupId: topicName(prefix, 'svc'),
+          topics: [knowledgeTopic],
+        });
+        return offsets?.partitions.find((each) => each.partition === 0)?.offset === '2';
+      });
+      expect(started).toEqual(documents.map((document) => document.eventId));
+    } finally {
+      release();
+      await admin.disconnect();
       await stop();
     }
   });

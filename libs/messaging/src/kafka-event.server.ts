@@ -59,21 +59,22 @@ export interface KafkaEventServerOptions {
   logger: Logger;
   sessionTimeoutMs?: number;
   /**
-   * Run handlers in the background, pausing only their partition, for handlers that take seconds (a
-   * model call): kafkajs fetches again only when every batch of the previous fetch is done, so inline
-   * slow handlers would hold up all partitions. Fast handlers stay inline: a resumed partition waits
-   * for the next fetch, which costs latency.
-   */
-  detachHandlers?: boolean;
-  /**
    * Handle up to this many messages at once, across partitions and within one, for handlers that wait on
-   * a shared resource (inference's model dispatcher): a message never waits for an unrelated message
-   * ahead of it in its partition. Each partition's offset is committed up to its first unfinished
-   * message, so a crash redelivers exactly the unfinished ones (and perhaps some finished after them).
-   * At the limit, fetching stops: Kafka holds the backlog. Handlers must be idempotent and tolerate two
-   * events of one key at the same time. Overrides detachHandlers.
+   * a shared resource (inference's model dispatcher) or take long (indexing a document): a message never
+   * waits for an unrelated message ahead of it in its partition, and no partition is paused (unless its
+   * topic is at its maxInFlightPerTopic). Each partition's offset is committed up to its first unfinished
+   * message, so a crash redelivers exactly the unfinished ones (and perhaps some finished after them). At
+   * the limit, fetching stops: Kafka holds the backlog. Handlers must be idempotent and tolerate two
+   * events of one key at the same time.
    */
   maxInFlight?: number;
+  /**
+   * With maxInFlight: a lower limit for the messages of one topic (by name, before the prefix), so slow
+   * handlers of that topic (indexing) never take every slot from the fast ones of another (a customer
+   * message's search). At its limit a partition of that topic pauses until one of its messages finishes;
+   * the other topics' partitions go on.
+   */
+  maxInFlightPerTopic?: Readonly<Record<string, number>>;
   /**
    * With maxInFlight: messages of one key (one conversation) are handled one after another, in their
    * order, while messages of other keys overlap them. For a service that decides on a conversation's
@@ -125,6 +126,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   /** Overlapping mode: per partition, what is started and finished; a new group generation starts afresh. */
   private progress = new Map<string, PartitionProgress>();
   private running = 0;
+  /** Overlapping mode: messages running per topic (prefixed), for maxInFlightPerTopic. */
+  private readonly runningByTopic = new Map<string, number>();
+  /** Partitions paused because their topic was at its limit: resumed when one of its messages finishes. */
+  private readonly pausedTopics = new Map<string, Array<() => void>>();
   /** orderByKey: the last message started per partition and key, which the next one of that key waits for. */
   private readonly keyTails = new Map<string, Promise<unknown>>();
   private readonly slotWaiters: Array<() => void> = [];
@@ -149,14 +154,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       const consumer = kafka.consumer({
         groupId: topicName(topicPrefix, groupId),
         sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-        // Inline handlers take milliseconds and detached ones do not hold the fetch loop, so a live member
-        // rejoins a rebalance at once; one silent for a session timeout is dead, and waiting longer (kafkajs
-        // defaults to 60 s) only delays its replacement.
+        // Inline handlers take milliseconds and overlapping ones do not hold the fetch loop, so a live
+        // member rejoins a rebalance at once; one silent for a session timeout is dead, and waiting longer
+        // (kafkajs defaults to 60 s) only delays its replacement.
         rebalanceTimeout: this.options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
-        // An idle fetch returns after this (data still returns at once): shutdown need not wait 5 s,
-        // and a resumed partition joins the next fetch soon.
-        maxWaitTimeInMs: this.options.detachHandlers ? 250 : 1_000,
+        // An idle fetch returns after this (data still returns at once): shutdown need not wait 5 s. Only a
+        // partition of a topic at its own limit pauses (indexing, never a customer message's path), and it
+        // may wait out one fetch once resumed.
+        maxWaitTimeInMs: 1_000,
         allowAutoTopicCreation: false,
       });
       this.consumer = consumer;
@@ -185,12 +191,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.concurrency ?? 1,
-        eachBatch: (payload) =>
-          overlapping
-            ? this.takeOverlapping(payload)
-            : this.options.detachHandlers
-              ? this.takeBatch(payload)
-              : this.processBatch(payload),
+        eachBatch: (payload) => (overlapping ? this.takeOverlapping(payload) : this.processBatch(payload)),
       });
       callback();
     } catch (error) {
@@ -234,27 +235,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   /**
-   * Hands a batch to a background worker and pauses its partition until the worker is done, so a slow
-   * handler (a model call) holds up only its own partition: kafkajs fetches again for all the others
-   * at once. Offsets are resolved and committed message by message after handling, so a crash
-   * redelivers exactly what was not finished.
-   */
-  private takeBatch(payload: EachBatchPayload): Promise<void> {
-    const resume = payload.pause();
-    const work = this.processBatch(payload)
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'batch processing failed'))
-      .finally(() => {
-        this.inflight.delete(work);
-        resume();
-      });
-    this.inflight.add(work);
-    return Promise.resolve();
-  }
-
-  /**
    * Starts every message of the batch in the background, waiting (and heartbeating) only while the
    * service already handles maxInFlight messages. A message is resolved as soon as it starts, so the
-   * next fetch goes past it; its partition's offset is committed when the finished prefix grows.
+   * next fetch goes past it; its partition's offset is committed when the finished prefix grows. A
+   * message whose topic is at its own limit is not taken: its partition pauses, to be fetched again from
+   * that message once one of the topic's messages finishes (no partition of another topic waits for it).
    */
   private async takeOverlapping(payload: EachBatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
@@ -268,13 +253,18 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       return true;
     };
     for (const message of payload.batch.messages) {
-      while (this.running >= limit) {
-        await Promise.race([new Promise<void>((wake) => this.slotWaiters.push(wake)), delay(1_000)]);
+      for (;;) {
         if (!payload.isRunning() || payload.isStale()) return;
+        if (this.topicIsFull(topic)) {
+          this.pausedTopics.set(topic, [...(this.pausedTopics.get(topic) ?? []), payload.pause()]);
+          return;
+        }
+        if (this.running < limit) break;
+        await Promise.race([new Promise<void>((wake) => this.slotWaiters.push(wake)), delay(1_000)]);
         await payload.heartbeat();
       }
-      if (!payload.isRunning() || payload.isStale()) return;
       this.running++;
+      this.runningByTopic.set(topic, this.runningOn(topic) + 1);
       progress.start(message.offset);
       payload.resolveOffset(message.offset);
       const work = this.inKeyOrder(key, message.key, () =>
@@ -289,11 +279,26 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'message processing failed'))
         .finally(() => {
           this.running--;
+          this.runningByTopic.set(topic, this.runningOn(topic) - 1);
           this.inflight.delete(work);
           this.slotWaiters.shift()?.();
+          if (!this.topicIsFull(topic)) {
+            for (const resume of this.pausedTopics.get(topic) ?? []) resume();
+            this.pausedTopics.delete(topic);
+          }
         });
       this.inflight.add(work);
     }
+  }
+
+  /** True when the topic (prefixed) has as many messages running as maxInFlightPerTopic allows it. */
+  private topicIsFull(topic: string): boolean {
+    const topicLimit = this.options.maxInFlightPerTopic?.[topic.slice(this.options.topicPrefix.length)];
+    return topicLimit !== undefined && this.runningOn(topic) >= topicLimit;
+  }
+
+  private runningOn(topic: string): number {
+    return this.runningByTopic.get(topic) ?? 0;
   }
 
   /** Runs `handle` after the previous message of the same key when orderByKey is set; at once otherwise. */

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { TOPICS } from '@contracts';
 import { KnowledgeFilesRepository } from '@libs/knowledge';
 import {
   ConsumerModule,
@@ -93,8 +94,14 @@ export class RetrievalModule {
         StoreModule.forService({ ownTables: RETRIEVAL_TABLES }),
         KafkaModule.forService(),
         RelayModule.forService(),
-        // Indexing a large document takes minutes: it holds back only its own partition.
-        ConsumerModule.forService({ groupId: 'retrieval', detached: true }),
+        // Indexing a large document takes minutes: it holds back only its own document (one key), and
+        // documents take at most INDEXING_MAX_IN_FLIGHT of the slots, so customer messages always find one.
+        ConsumerModule.forService({
+          groupId: 'retrieval',
+          maxInFlight: config.RETRIEVAL_MAX_IN_FLIGHT,
+          orderByKey: true,
+          maxInFlightPerTopic: { [TOPICS.knowledgeEvents]: config.INDEXING_MAX_IN_FLIGHT },
+        }),
       ],
       controllers: [RetrievalEventsController, SearchController],
       providers: [

@@ -13,10 +13,10 @@ export interface ConsumerRole {
   groupId: string;
   /** Start from the newest offset when the group is new (the gateway's live fan-out). */
   fromLatest?: boolean;
-  /** Handlers that take seconds (model calls) run in the background, pausing only their partition. */
-  detached?: boolean;
   /** Handle up to this many messages at once, each partition's offset committed up to its first unfinished one. */
   maxInFlight?: number;
+  /** With maxInFlight: lower limits for the messages of some topics (slow handlers), by topic name. */
+  maxInFlightPerTopic?: Readonly<Record<string, number>>;
   /** With maxInFlight: one conversation's messages one after another, in order (see KafkaEventServer). */
   orderByKey?: boolean;
 }
@@ -61,8 +61,10 @@ export class ConsumerModule {
               fromLatest: role.fromLatest ?? false,
               concurrency: config.CONSUMER_CONCURRENCY,
               sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-              detachHandlers: role.detached ?? false,
               ...(role.maxInFlight !== undefined && { maxInFlight: role.maxInFlight }),
+              ...(role.maxInFlightPerTopic !== undefined && {
+                maxInFlightPerTopic: role.maxInFlightPerTopic,
+              }),
               ...(role.orderByKey !== undefined && { orderByKey: role.orderByKey }),
               onHandled: (event, outcome, groupId, timing) => {
                 metrics.eventConsumed(groupId, event.type, outcome, timing);
