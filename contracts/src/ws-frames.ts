@@ -8,16 +8,16 @@ import {
   TranscriptEntrySchema,
 } from './views';
 
-/**
- * Frames of the `/v1/ws` WebSocket (RFC 6455, one JSON object per text frame).
- * Client -> server: subscribe, unsubscribe, ping. Server -> client: subscribed, event, state (or
- * state-compact), error, pong.
- */
 /** How a subscription receives the state after each change: with the transcript each time, or without. */
 export const StateFramesSchema = z.enum(['full', 'compact']);
 
 export type StateFrames = z.infer<typeof StateFramesSchema>;
 
+/**
+ * Frames of the `/v1/ws` WebSocket (RFC 6455, one JSON object per text frame).
+ * Client -> server: subscribe, unsubscribe, ping. Server -> client: subscribed, event, state (or
+ * state-compact), error, pong.
+ */
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   z
     .object({

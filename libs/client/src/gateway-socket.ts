@@ -86,9 +86,10 @@ export function transcriptFrom(
 ): ConversationView['transcript'] | null {
   let transcript: ConversationView['transcript'] | null = null;
   for (const { frame } of received) {
-    if (frame.type === 'subscribed' && frame.conversationId === conversationId) {
-      transcript = [...frame.state.transcript];
-    } else if (frame.type === 'state' && frame.state.conversationId === conversationId) {
+    if (
+      (frame.type === 'subscribed' || frame.type === 'state') &&
+      frame.state.conversationId === conversationId
+    ) {
       transcript = [...frame.state.transcript];
     } else if (frame.type === 'state-compact' && frame.state.conversationId === conversationId) {
       transcript?.push(...frame.transcriptAdded);
