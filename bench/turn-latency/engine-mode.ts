@@ -44,6 +44,8 @@ export interface Engine {
   modelStats(): Promise<{ requests: RequestStat[]; embeddings: EmbeddingStat[] }>;
   /** Kafka message timestamp (epoch ms) of each event relayed so far, by event id. */
   kafkaTimestamps(): Map<string, number>;
+  /** The processes the engine started, by pid: the five services and the model server. */
+  processNames(): Map<number, string>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +114,12 @@ export async function startEngine(basePort: number, model: ModelSettings): Promi
       async modelStats() {
         const response = await fetch(`${modelUrl}/stats`);
         return (await response.json()) as { requests: RequestStat[]; embeddings: EmbeddingStat[] };
+      },
+      processNames() {
+        const names = new Map<number, string>();
+        for (const [name, pid] of services.pids()) names.set(pid, name);
+        if (modelServer.pid !== undefined) names.set(modelServer.pid, 'fixed-latency model');
+        return names;
       },
       kafkaTimestamps() {
         const timestamps = new Map<string, number>();

@@ -31,6 +31,7 @@ import {
   type EngineLevelSummary,
   type ModelSettings,
 } from './engine-mode';
+import { LevelCpuMeter, cpuMarkdown, type IdleCpu, type LevelCpu } from './level-cpu';
 import { markdown, summarize, type LevelSummary } from './report';
 import { runLevel, type LevelResult, type TurnRecord } from './run-level';
 
@@ -117,9 +118,11 @@ function parseOptions(argv: string[]): Options {
     const raw = JSON.parse(readFileSync(values.report, 'utf8')) as {
       levels: LevelResult[];
       engine?: EngineLevelSummary[];
+      cpu?: { idle: IdleCpu | null; levels: LevelCpu[] };
     };
     process.stdout.write(`${markdown(raw.levels.map(summarize))}\n`);
     if (raw.engine) process.stdout.write(`\n${engineMarkdown(raw.engine)}\n`);
+    if (raw.cpu) process.stdout.write(`\n${cpuMarkdown(raw.cpu.levels, raw.cpu.idle)}\n`);
     process.exit(0);
   }
 
@@ -256,11 +259,19 @@ async function run(options: Options, engine: Engine | null): Promise<void> {
 
   const levels: LevelResult[] = [];
   const summaries: LevelSummary[] = [];
+  const cpu: LevelCpu[] = [];
+  const meter = new LevelCpuMeter(engine?.processNames() ?? null);
+  process.stderr.write('idle CPU sample: 5 s with no turns\n');
+  const idleCpu = await meter.sampleIdle();
   const runOne = async (concurrency: number, turnsPerUser: number) => {
     process.stderr.write(`level N=${concurrency}: ${concurrency * turnsPerUser} turns\n`);
+    meter.start();
     const level = await runLevel(client, concurrency, turnsPerUser, levelOptions, runId);
     levels.push(level);
-    summaries.push(summarize(level));
+    const summary = summarize(level);
+    summaries.push(summary);
+    const levelCpu = meter.stop(concurrency, summary.completed);
+    if (levelCpu) cpu.push(levelCpu);
   };
   for (const [index, concurrency] of options.concurrency.entries()) {
     await runOne(concurrency, options.turnsPerUser[index] as number);
@@ -285,6 +296,7 @@ async function run(options: Options, engine: Engine | null): Promise<void> {
     );
     process.stdout.write(`${engineMarkdown(engineSummaries)}\n\n`);
   }
+  if (cpu.length > 0) process.stdout.write(`${cpuMarkdown(cpu, idleCpu)}\n\n`);
 
   const report = {
     benchmark: 'turn-latency',
@@ -297,6 +309,7 @@ async function run(options: Options, engine: Engine | null): Promise<void> {
     summaries,
     markdown: table,
     engine: engineSummaries,
+    cpu: { idle: idleCpu, levels: cpu },
     warmup,
     levels,
   };

@@ -52,6 +52,13 @@ export class ServiceProcesses {
     return this.env.DATA_KEY_ENCRYPTION_KEY ?? TEST_DATA_KEY_ENCRYPTION_KEY;
   }
 
+  /** The running services' process ids (a benchmark's CPU accounting). */
+  pids(): Map<ServiceName, number> {
+    const pids = new Map<ServiceName, number>();
+    for (const [name, child] of this.children) if (child.pid !== undefined) pids.set(name, child.pid);
+    return pids;
+  }
+
   url(name: ServiceName): string {
     return `http://127.0.0.1:${this.ports[name]}`;
   }
