@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MessageHandler } from '@nestjs/microservices';
 import { TOPICS, messageKey, type EventOfType } from '@contracts';
 import { sampleEvent } from '@contracts/testing';
-import { KafkaEventServer, KafkaPublisher, topicName } from '@libs/messaging';
+import { KafkaEventServer, KafkaPublisher, topicName, type KafkaEventServerOptions } from '@libs/messaging';
 import { createTestKafka, envelopeOf, messageReceived, waitFor, type TestKafka } from '@test/support';
 
 jest.setTimeout(90_000);
@@ -19,6 +19,14 @@ function ingested(documentId: string): IngestedEvent {
     streamId: `kb-document:${documentId}`,
     data: { ...sample.data, documentId },
   } as unknown as IngestedEvent;
+}
+
+/** A reply chunk: an event the test server has no handler for, so it passes it by. */
+function replyChunk(): EventOfType<'conversation.reply-chunk-generated.v1'> {
+  return {
+    ...sampleEvent('conversation.reply-chunk-generated.v1'),
+    eventId: randomUUID(),
+  } as EventOfType<'conversation.reply-chunk-generated.v1'>;
 }
 
 let kafka: TestKafka;
@@ -38,6 +46,8 @@ async function overlappingServer(
   options: {
     orderByKey?: boolean;
     maxInFlightPerTopic?: Record<string, number>;
+    passedByCommitMs?: number;
+    onHandled?: KafkaEventServerOptions['onHandled'];
     /** Handles knowledge documents' ingestion events too. */
     ingest?: (event: IngestedEvent) => Promise<void>;
   } = {},
@@ -202,6 +212,78 @@ describe('KafkaEventServer with overlapping handlers (maxInFlight), on a real Ka
       expect(started).toEqual(documents.map((document) => document.eventId));
     } finally {
       release();
+      await admin.disconnect();
+      await stop();
+    }
+  });
+
+  it('commits passed-by messages with the next handled one of their partition, or at close', async () => {
+    const chunks = [0, 1, 2].map(() => replyChunk());
+    const message = envelopeOf(messageReceived('where is my order?'), randomUUID(), 2) as MessageEvent;
+    const passed: string[] = [];
+    const handled: string[] = [];
+    const { prefix, topic, stop } = await overlappingServer(
+      'd',
+      async (event) => void handled.push(event.eventId),
+      {
+        passedByCommitMs: 600_000, // longer than the test: only a handled message or close() commits them
+        onHandled: (event, outcome) => outcome === 'ignored' && passed.push(event.eventId),
+      },
+    );
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    const committed = async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId: topicName(prefix, 'svc'), topics: [topic] });
+      return offsets?.partitions.find((each) => each.partition === 0)?.offset;
+    };
+    const produce = (events: { conversationId: string }[]) =>
+      kafka.produceRaw(
+        topic,
+        events.map((event) => ({ key: event.conversationId, value: JSON.stringify(event), partition: 0 })),
+      );
+    let stopped = false;
+    try {
+      await produce(chunks.slice(0, 2));
+      await waitFor('two chunks to be passed by', () => passed.length === 2);
+      await produce([message]);
+      await waitFor('the message to be handled', () => handled.includes(message.eventId));
+      await waitFor(
+        'the offset to move past the chunks and the message',
+        async () => (await committed()) === '3',
+      );
+
+      await produce(chunks.slice(2));
+      await waitFor('the third chunk to be passed by', () => passed.length === 3);
+      expect(await committed()).toBe('3'); // it waits for a handled message, or the server's close
+
+      await stop();
+      stopped = true;
+      expect(await committed()).toBe('4');
+    } finally {
+      await admin.disconnect();
+      if (!stopped) await stop();
+    }
+  });
+
+  it('commits passed-by messages on their own when no handled message follows them', async () => {
+    const chunk = replyChunk();
+    const passed: string[] = [];
+    const { prefix, topic, stop } = await overlappingServer('e', async () => undefined, {
+      passedByCommitMs: 200,
+      onHandled: (event, outcome) => outcome === 'ignored' && passed.push(event.eventId),
+    });
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      await kafka.produceRaw(topic, [
+        { key: chunk.conversationId, value: JSON.stringify(chunk), partition: 0 },
+      ]);
+      await waitFor('the chunk to be passed by', () => passed.includes(chunk.eventId));
+      await waitFor('its offset to be committed', async () => {
+        const [offsets] = await admin.fetchOffsets({ groupId: topicName(prefix, 'svc'), topics: [topic] });
+        return offsets?.partitions.find((each) => each.partition === 0)?.offset === '1';
+      });
+    } finally {
       await admin.disconnect();
       await stop();
     }

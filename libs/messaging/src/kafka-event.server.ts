@@ -82,6 +82,11 @@ export interface KafkaEventServerOptions {
    * its own events out of order.
    */
   orderByKey?: boolean;
+  /**
+   * With maxInFlight: how long the offset of a passed-by message (no handler here) may wait to ride on
+   * the next commit of its partition before it is committed alone (default 1 s).
+   */
+  passedByCommitMs?: number;
   /** Partitions handled at once; a slow handler (a model call) must not hold up other conversations. */
   concurrency?: number;
   /** Failing attempts of a handler before the message is parked in the dead-letter topic (default 10). */
@@ -134,6 +139,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private readonly keyTails = new Map<string, Promise<unknown>>();
   private readonly slotWaiters: Array<() => void> = [];
   private commits: Promise<void> = Promise.resolve();
+  /** Overlapping mode: passed-by prefixes not committed yet, by partition (see commitSoon). */
+  private readonly passedBy = new Map<string, { topic: string; partition: number; offset: string }>();
+  private passedByTimer: NodeJS.Timeout | null = null;
   private interest: MessageInterest | null = null;
 
   constructor(private readonly options: KafkaEventServerOptions) {
@@ -168,8 +176,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       this.consumer = consumer;
       consumer.on(consumer.events.GROUP_JOIN, () => {
         this.joined = true;
-        // Assignments may have changed: kafkajs fetches again from the committed offsets.
+        // Assignments may have changed: kafkajs fetches again from the committed offsets, and a waiting
+        // passed-by offset of a partition another member owns now must not move that member's back.
         this.progress = new Map();
+        this.passedBy.clear();
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         this.joined = false;
@@ -219,6 +229,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   async close(): Promise<void> {
+    this.commitPassedBy();
+    await this.commits;
     const consumer = this.consumer;
     this.consumer = null;
     await consumer?.stop();
@@ -274,7 +286,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           // Unfinished (retries cut short by a rebalance or shutdown): never committed, fetched again.
           if (settled === 'unfinished') return;
           const next = progress.finish(message.offset);
-          if (next !== null && this.progress.get(key) === progress) this.commit(topic, partition, next);
+          if (next === null || this.progress.get(key) !== progress) return;
+          if (settled === 'acted') this.commit(topic, partition, next);
+          else this.commitSoon(topic, partition, next);
         })
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'message processing failed'))
         .finally(() => {
@@ -319,8 +333,30 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return handled;
   }
 
+  /**
+   * Overlapping mode: a prefix of passed-by messages (most of a conversation's events, for most
+   * services) is committed within passedByCommitMs, or sooner with the next handled message of its
+   * partition, or at close: delivering one again after a crash costs nothing, and each commit is a
+   * request to the broker.
+   */
+  private commitSoon(topic: string, partition: number, offset: string): void {
+    this.passedBy.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+    if (this.passedByTimer !== null) return;
+    this.passedByTimer = setTimeout(() => this.commitPassedBy(), this.options.passedByCommitMs ?? 1_000);
+    this.passedByTimer.unref();
+  }
+
+  private commitPassedBy(): void {
+    clearTimeout(this.passedByTimer ?? undefined);
+    this.passedByTimer = null;
+    for (const { topic, partition, offset } of this.passedBy.values()) this.commit(topic, partition, offset);
+    this.passedBy.clear();
+  }
+
   /** Commits in the order decided, one at a time, so a later offset never lands before an earlier one. */
   private commit(topic: string, partition: number, offset: string): void {
+    // Past every passed-by offset waiting for this partition (finished prefixes only grow).
+    this.passedBy.delete(`${topic}\u0000${partition}`);
     this.commits = this.commits
       .then(() => this.consumer?.commitOffsets([{ topic, partition, offset }]))
       .catch((error: unknown) =>
