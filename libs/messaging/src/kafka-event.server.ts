@@ -255,7 +255,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
    */
   private async takeOverlapping(payload: EachBatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
-    const key = `${topic}\u0000${partition}`;
+    const key = partitionKey(topic, partition);
     const progress = this.progress.get(key) ?? new PartitionProgress();
     this.progress.set(key, progress);
     const limit = this.options.maxInFlight ?? 1;
@@ -317,12 +317,12 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   /** Runs `handle` after the previous message of the same key when orderByKey is set; at once otherwise. */
   private inKeyOrder<T>(
-    partitionKey: string,
+    partitionOf: string,
     messageKey: Buffer | null,
     handle: () => Promise<T>,
   ): Promise<T> {
     if (!this.options.orderByKey) return handle();
-    const tailKey = `${partitionKey}\u0000${messageKey?.toString('hex') ?? ''}`;
+    const tailKey = `${partitionOf}\u0000${messageKey?.toString('hex') ?? ''}`;
     const previous = this.keyTails.get(tailKey);
     const handled = previous ? previous.then(handle, handle) : handle();
     this.keyTails.set(tailKey, handled);
@@ -340,7 +340,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
    * request to the broker.
    */
   private commitSoon(topic: string, partition: number, offset: string): void {
-    this.passedBy.set(`${topic}\u0000${partition}`, { topic, partition, offset });
+    this.passedBy.set(partitionKey(topic, partition), { topic, partition, offset });
     if (this.passedByTimer !== null) return;
     this.passedByTimer = setTimeout(() => this.commitPassedBy(), this.options.passedByCommitMs ?? 1_000);
     this.passedByTimer.unref();
@@ -349,14 +349,15 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private commitPassedBy(): void {
     clearTimeout(this.passedByTimer ?? undefined);
     this.passedByTimer = null;
-    for (const { topic, partition, offset } of this.passedBy.values()) this.commit(topic, partition, offset);
+    const waiting = [...this.passedBy.values()];
     this.passedBy.clear();
+    for (const { topic, partition, offset } of waiting) this.commit(topic, partition, offset);
   }
 
   /** Commits in the order decided, one at a time, so a later offset never lands before an earlier one. */
   private commit(topic: string, partition: number, offset: string): void {
     // Past every passed-by offset waiting for this partition (finished prefixes only grow).
-    this.passedBy.delete(`${topic}\u0000${partition}`);
+    this.passedBy.delete(partitionKey(topic, partition));
     this.commits = this.commits
       .then(() => this.consumer?.commitOffsets([{ topic, partition, offset }]))
       .catch((error: unknown) =>
@@ -506,6 +507,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       },
     });
   }
+}
+
+/** Keys the maps kept per partition (progress, passed-by offsets, key order). */
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function describe(error: unknown): string {
