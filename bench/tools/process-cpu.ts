@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
-/** Names a process's group from its pid, command name and command line; null leaves it out. */
-export type ProcessGroupOf = (pid: number, comm: string, cmdline: string) => string | null;
+/** Names a process's group from its pid, command name and command line. */
+export type ProcessGroupOf = (pid: number, comm: string, cmdline: string) => string;
 
 export interface CpuSnapshot {
   atMs: number;
@@ -25,11 +25,14 @@ export function stackServerGroup(comm: string, cmdline: string): string {
   return 'other';
 }
 
-const TICKS_PER_SECOND = clockTicks();
+/** The kernel's clock ticks a second, asked once, on the first snapshot. */
+let ticksPerSecond: number | null = null;
 
 /** Every process's CPU time now; null where there is no /proc. */
 export function cpuSnapshot(groupOf: ProcessGroupOf): CpuSnapshot | null {
   if (!existsSync('/proc/self/stat')) return null;
+  ticksPerSecond ??= clockTicks();
+  const tickMs = 1000 / ticksPerSecond;
   const processes = new Map<number, { group: string; cpuMs: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -42,8 +45,7 @@ export function cpuSnapshot(groupOf: ProcessGroupOf): CpuSnapshot | null {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // Fields 14 and 15 of proc(5), utime and stime; the slice starts at field 3.
       const ticks = Number(fields[11]) + Number(fields[12]);
-      const group = groupOf(pid, comm, cmdline);
-      if (group !== null) processes.set(pid, { group, cpuMs: (ticks * 1000) / TICKS_PER_SECOND });
+      processes.set(pid, { group: groupOf(pid, comm, cmdline), cpuMs: ticks * tickMs });
     } catch {
       // The process ended while it was read.
     }

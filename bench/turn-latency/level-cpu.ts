@@ -23,10 +23,10 @@ export interface IdleCpu {
 export interface LevelCpu {
   concurrency: number;
   wallMs: number;
-  /** CPU ms a completed turn, by process group, the idle rate included. */
+  /** CPU ms a completed turn, by process group, the idle rate included (see aboveIdle). */
   msPerTurn: Record<string, number>;
-  /** The same less what the group spends idle over the level's wall time; null without an idle sample. */
-  msPerTurnAboveIdle: Record<string, number> | null;
+  /** Completed turns: what msPerTurn divides by. */
+  completedTurns: number;
   /** All groups' CPU over the level's wall time: 2.0 is both cores of this machine busy throughout. */
   coresBusy: number;
 }
@@ -35,7 +35,6 @@ export interface LevelCpu {
 export class LevelCpuMeter {
   private readonly groupOf: ProcessGroupOf;
   private before: CpuSnapshot | null = null;
-  private idleCpu: IdleCpu | null = null;
 
   constructor(
     engineProcesses: Map<number, string> | null,
@@ -51,8 +50,7 @@ export class LevelCpuMeter {
     if (!measured) return null;
     const { wallMs, byGroup } = measured;
     const msPerSecond = mapValues(byGroup, (ms) => (ms * 1000) / wallMs);
-    this.idleCpu = { wallMs, msPerSecond, coresBusy: sum(byGroup) / wallMs };
-    return this.idleCpu;
+    return { wallMs, msPerSecond, coresBusy: sum(byGroup) / wallMs };
   }
 
   start(): void {
@@ -63,15 +61,11 @@ export class LevelCpuMeter {
     const measured = this.measured();
     if (!measured) return null;
     const { wallMs, byGroup } = measured;
-    const perTurn = (ms: number) => (completedTurns > 0 ? ms / completedTurns : Number.NaN);
-    const idle = this.idleCpu;
     return {
       concurrency,
       wallMs,
-      msPerTurn: mapValues(byGroup, perTurn),
-      msPerTurnAboveIdle: idle
-        ? mapValues(byGroup, (ms, group) => perTurn(ms - ((idle.msPerSecond[group] ?? 0) * wallMs) / 1000))
-        : null,
+      msPerTurn: mapValues(byGroup, (ms) => (completedTurns > 0 ? ms / completedTurns : Number.NaN)),
+      completedTurns,
       coresBusy: sum(byGroup) / wallMs,
     };
   }
@@ -80,6 +74,13 @@ export class LevelCpuMeter {
     const after = cpuSnapshot(this.groupOf);
     return this.before && after ? cpuBetween(this.before, after) : null;
   }
+}
+
+/** A level's CPU a turn less what each group spends idle over the level's wall time: what one more turn costs. */
+export function aboveIdle(level: LevelCpu, idle: IdleCpu): Record<string, number> {
+  const idlePerTurn = (group: string) =>
+    ((idle.msPerSecond[group] ?? 0) * level.wallMs) / 1000 / level.completedTurns;
+  return mapValues(level.msPerTurn, (ms, group) => ms - idlePerTurn(group));
 }
 
 function processGroups(engineProcesses: Map<number, string> | null): ProcessGroupOf {
@@ -101,7 +102,7 @@ function processGroups(engineProcesses: Map<number, string> | null): ProcessGrou
 export function cpuMarkdown(levels: readonly LevelCpu[], idle: IdleCpu | null): string {
   const last = levels.at(-1);
   if (!last) return '';
-  const shown = (level: LevelCpu) => level.msPerTurnAboveIdle ?? level.msPerTurn;
+  const shown = (level: LevelCpu) => (idle ? aboveIdle(level, idle) : level.msPerTurn);
   const groups = [...new Set(levels.flatMap((level) => Object.keys(level.msPerTurn)))].sort(
     (a, b) => (shown(last)[b] ?? 0) - (shown(last)[a] ?? 0),
   );
